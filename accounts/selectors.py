@@ -1,0 +1,120 @@
+"""Whom may a user see: the one scope primitive every visibility selector is built on.
+
+The rule (DOMAIN.md §1): a person sees their own records, the records of the customers and deals whose team
+they are on, and everything below them in the org tree; peers do not see each other's records; admins see
+all. "Below them" is the subtree of the unit a manager or executive belongs to, and of every unit they are
+named manager of. Filters are `org_unit_id IN (SELECT id FROM org units WHERE path LIKE '/1/4/%')`, which the
+path index answers without loading the tree into Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import OrgUnit, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one actor may see. `user_id` is None for an API client that acts for an org unit only."""
+
+    user_id: int | None
+    unit_paths: tuple[str, ...]
+    everything: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and self.user_id is None and not self.unit_paths
+
+    def unit_ids(self) -> QuerySet[OrgUnit]:
+        """A subquery of the org-unit ids in this scope's subtrees."""
+        query = Q(pk__in=[])
+        for path in self.unit_paths:
+            query |= Q(path__startswith=path)
+        return OrgUnit.objects.filter(query).values("id")
+
+    def units_q(self, field: str) -> Q:
+        """Records whose `field` (an OrgUnit foreign key) lies in the scope's subtrees."""
+        if self.everything:
+            return Q()
+        if not self.unit_paths:
+            return Q(pk__in=[])
+        return Q(**{f"{field}__in": self.unit_ids()})
+
+    def covers_unit(self, unit: OrgUnit | None) -> bool:
+        if self.everything:
+            return True
+        if unit is None:
+            return False
+        return any(unit.path.startswith(path) for path in self.unit_paths)
+
+    def covers_user(self, user: User | None) -> bool:
+        """Is `user` the actor or someone below the actor in the org tree?"""
+        if self.everything:
+            return True
+        if user is None:
+            return False
+        if self.user_id is not None and user.pk == self.user_id:
+            return True
+        return self.covers_unit(user.org_unit)
+
+
+def _minimal_paths(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths already inside another path of the set."""
+    ordered = sorted(paths, key=len)
+    kept: list[str] = []
+    for path in ordered:
+        if not any(path.startswith(other) for other in kept):
+            kept.append(path)
+    return tuple(sorted(kept))
+
+
+def scope_for(user: User | None) -> Scope:
+    """The scope of a logged-in user (cached on the user object for the request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope(user_id=None, unit_paths=())
+    cached = getattr(user, "_ltc_scope", None)
+    if cached is not None:
+        return cached
+    if user.sees_everything:
+        scope = Scope(user_id=user.pk, unit_paths=(), everything=True)
+    else:
+        paths: set[str] = set(OrgUnit.objects.filter(manager_id=user.pk).values_list("path", flat=True))
+        if user.is_manager and user.org_unit_id is not None:
+            paths.add(user.org_unit.path)
+        scope = Scope(user_id=user.pk, unit_paths=_minimal_paths(paths))
+    user._ltc_scope = scope  # type: ignore[attr-defined]
+    return scope
+
+
+def scope_for_org_unit(unit: OrgUnit | None) -> Scope:
+    """The scope of an API client bound to an org unit (None: the whole company)."""
+    if unit is None:
+        return Scope(user_id=None, unit_paths=(), everything=True)
+    return Scope(user_id=None, unit_paths=(unit.path,))
+
+
+def org_unit_visible_to(user: User) -> QuerySet[OrgUnit]:
+    """Org units are reference data: every active user sees the whole tree (names, not records)."""
+    if not user.is_authenticated:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.select_related("parent", "manager")
+
+
+def user_visible_to(user: User) -> QuerySet[User]:
+    """Colleagues are reference data (for assigning teams); every active user sees names and roles."""
+    if not user.is_authenticated:
+        return User.objects.none()
+    return User.objects.select_related("org_unit", "manager")
+
+
+def users_below(scope: Scope) -> QuerySet[User]:
+    """The actor and the people below the actor in the org tree."""
+    if scope.everything:
+        return User.objects.all()
+    query = scope.units_q("org_unit")
+    if scope.user_id is not None:
+        query |= Q(pk=scope.user_id)
+    return User.objects.filter(query)
