@@ -164,3 +164,6 @@ class LoginFailure(models.Model):
         verbose_name = _("failed log-in 登录失败")
         verbose_name_plural = _("failed log-ins 登录失败")
         indexes = [models.Index(fields=["username", "ip_address", "failed_at"], name="loginfailure_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.ip_address} {self.failed_at:%Y-%m-%d %H:%M}"

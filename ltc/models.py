@@ -136,3 +136,6 @@ class FunnelRollup(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["org_unit", "month"], name="funnelrollup_unit_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.stage} {self.count}"

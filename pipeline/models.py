@@ -253,6 +253,9 @@ class LeadReviewReminder(models.Model):
         verbose_name_plural = _("lead review reminders 线索评审提醒")
         constraints = [models.UniqueConstraint(fields=["user", "week"], name="leadreminder_unique_week")]
 
+    def __str__(self) -> str:
+        return f"{self.user} {self.week}"
+
 
 class LeadTransition(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="transitions")
@@ -266,6 +269,9 @@ class LeadTransition(models.Model):
         verbose_name = _("lead transition 线索状态变更")
         verbose_name_plural = _("lead transitions 线索状态变更")
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_status} → {self.to_status}"
 
 
 class Stage(models.TextChoices):
@@ -412,6 +418,9 @@ class StageTransition(models.Model):
             choices_check("stagetransition_to_valid", "to_stage", Stage),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage} → {self.to_stage}"
+
 
 class GateDecisionGate(models.TextChoices):
     ATI = "ATI", _("ATI approve to initiate 立项决策")
@@ -543,3 +552,6 @@ class OpportunityLine(models.Model):
             models.CheckConstraint(condition=models.Q(line_amount__gte=0), name="oppline_amount_nonneg"),
             models.UniqueConstraint(fields=["opportunity", "product"], name="oppline_unique_product"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} × {self.quantity}"

@@ -203,6 +203,9 @@ class CustomerBudgetLine(models.Model):
             models.UniqueConstraint(fields=["budget", "area"], name="customerbudgetline_unique_area"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.area}: {self.amount}"
+
 
 class TriangleRole(models.TextChoices):
     AR = "AR", _("AR account responsible 客户经理")
