@@ -1,0 +1,1 @@
+"""Pipeline writes: `pipeline.services.leads` and `pipeline.services.opportunities`."""
