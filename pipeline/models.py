@@ -129,6 +129,15 @@ class Lead(TimeStampedModel):
     close_reason = models.CharField(_("close reason 关闭原因"), max_length=255, blank=True)
     converted_at = models.DateTimeField(_("converted at 转化时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at 关闭时间"), null=True, blank=True)
+    # Set when the lead was closed as a duplicate of another one (a merge, not a loss).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into 合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_leads",
+    )
 
     history = HistoricalRecords()
 
@@ -154,6 +163,10 @@ class Lead(TimeStampedModel):
             models.CheckConstraint(
                 condition=~models.Q(status="CONVERTED") | models.Q(converted_at__isnull=False),
                 name="lead_converted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(status="CLOSED"),
+                name="lead_merged_is_closed",
             ),
             models.UniqueConstraint(fields=["external_id"], name="lead_external_id_unique"),
         ]
