@@ -119,6 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.auth.LockoutModelBackend"]  # ModelBackend + log-in lock-out
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -152,6 +153,7 @@ STORAGES = {
 # --- Security (production when DJANGO_DEBUG is off) -----------------------------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load-balancer and container probes speak plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -245,6 +247,10 @@ LTC = {
     "GATE_AUTHORITY": {"ACCOUNT_DEPT": 1_000_000, "REP_OFFICE": 10_000_000, "REGION": None, "HQ": None},
     # Customer tier thresholds on annual purchase amount (CNY).
     "TIER_THRESHOLDS": {"S": 10_000_000, "A": 5_000_000, "B": 1_000_000},
+    # Lead grade from the qualification total (three questions scored 0–10): the least total for each grade.
+    "LEAD_GRADE_THRESHOLDS": {"A": 24, "B": 18, "C": 12},
+    # Duplicate warnings: the least difflib ratio between normalised names (customers) or titles (leads).
+    "DUPLICATE_SIMILARITY": {"CUSTOMER_NAME": 0.85, "LEAD_TITLE": 0.8},
     # Receivables aging buckets, in days overdue (upper bounds; the last bucket is open-ended).
     "AGING_BUCKETS": [30, 90, 180],
     # Default payment terms: (milestone kind, percent of the amount, days after signing).
@@ -256,4 +262,6 @@ LTC = {
     # Log-in lock-out: failures per user and address before a lock-out, and its length in minutes.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
+    # Take the client address for the lock-out from the last X-Forwarded-For hop (behind a proxy only).
+    "TRUST_X_FORWARDED_FOR": env_bool("LTC_TRUST_X_FORWARDED_FOR", False),
 }
