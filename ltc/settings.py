@@ -251,10 +251,6 @@ LTC = {
     "LEAD_GRADE_THRESHOLDS": {"A": 24, "B": 18, "C": 12},
     # Duplicate warnings: the least difflib ratio between normalised names (customers) or titles (leads).
     "DUPLICATE_SIMILARITY": {"CUSTOMER_NAME": 0.85, "LEAD_TITLE": 0.8},
-    # Lead grade from the qualification total (three questions scored 0–10): the least total for each grade.
-    "LEAD_GRADE_THRESHOLDS": {"A": 24, "B": 18, "C": 12},
-    # Duplicate warnings: the least difflib ratio between normalised names (customers) or titles (leads).
-    "DUPLICATE_SIMILARITY": {"CUSTOMER_NAME": 0.85, "LEAD_TITLE": 0.8},
     # Receivables aging buckets, in days overdue (upper bounds; the last bucket is open-ended).
     "AGING_BUCKETS": [30, 90, 180],
     # Default payment terms: (milestone kind, percent of the amount, days after signing).
