@@ -233,3 +233,49 @@ class ReceiptFactory(factory.django.DjangoModelFactory):
     amount = Decimal("50000.00")
     received_on = factory.LazyFunction(timezone.localdate)
     external_id = factory.Sequence(lambda n: f"ERP-RCP-{n:07d}")
+
+
+# --- Opportunity workflow helpers (pipeline) ------------------------------------------------------
+
+
+def opportunity_deal(tree: dict[str, OrgUnit], *, amount: Decimal = Decimal("800000.00"), **kwargs):
+    """A deal in tree["dept1"] at VALIDATE with its complete iron triangle and the managers above it.
+
+    Returns a namespace: opp, customer, rep (owner and AR), sr, fr, dept_manager (dept1), office_manager
+    (office), region_exec (region), other_manager (office2, another branch).
+    """
+    from types import SimpleNamespace
+
+    dept = tree["dept1"]
+    ns = SimpleNamespace(
+        rep=UserFactory(org_unit=dept),
+        sr=UserFactory(org_unit=dept, job_role=User.JobRole.SOLUTION_EXPERT),
+        fr=UserFactory(org_unit=dept, job_role=User.JobRole.DELIVERY_EXPERT),
+        dept_manager=UserFactory(org_unit=dept, job_role=User.JobRole.MANAGER),
+        office_manager=UserFactory(org_unit=tree["office"], job_role=User.JobRole.MANAGER),
+        region_exec=UserFactory(org_unit=tree["region"], job_role=User.JobRole.EXECUTIVE),
+        other_manager=UserFactory(org_unit=tree["office2"], job_role=User.JobRole.MANAGER),
+    )
+    ns.customer = CustomerFactory(account_dept=dept)
+    kwargs.setdefault("stage_changed_at", timezone.now())
+    ns.opp = OpportunityFactory(customer=ns.customer, owner=ns.rep, amount=amount, **kwargs)
+    for user, role in ((ns.rep, "AR"), (ns.sr, "SR"), (ns.fr, "FR")):
+        OpportunityTeamMemberFactory(opportunity=ns.opp, user=user, role=role)
+    return ns
+
+
+def opportunity_drive_to(deal, stage: str) -> Opportunity:
+    """Walk `deal.opp` forward from VALIDATE to `stage` through the services, taking each gate's GO on the way
+    (decided by the account department's manager, so the amount must be within that level's authority).
+    """
+    from pipeline.services.opportunities import gate_decide, opportunity_move_stage
+
+    path = [Stage.GUIDE, Stage.BID, Stage.NEGOTIATE]
+    gates = {Stage.GUIDE: GateDecision.Gate.ATI, Stage.NEGOTIATE: GateDecision.Gate.ATB}
+    opp = deal.opp
+    for step in path[: path.index(stage) + 1]:
+        if step in gates:
+            gate_decide(opportunity=opp, actor=deal.dept_manager, gate=gates[step], outcome="GO")
+        opp = opportunity_move_stage(opportunity=opp, actor=deal.rep, to_stage=step)
+    deal.opp = opp
+    return opp
