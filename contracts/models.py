@@ -320,3 +320,18 @@ class Receipt(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} {self.received_on}"
+
+
+class ContractNumberSequence(models.Model):
+    """The last contract number handed out per year ("HT-2026-000123"), locked row by row when numbering."""
+
+    year = models.PositiveSmallIntegerField(_("year 年份"))
+    last_value = models.PositiveIntegerField(_("last number 当前流水号"), default=0)
+
+    class Meta:
+        verbose_name = _("contract number sequence 合同编号流水")
+        verbose_name_plural = _("contract number sequences 合同编号流水")
+        constraints = [models.UniqueConstraint(fields=["year"], name="contractnumberseq_unique_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
