@@ -8,7 +8,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
-from ltc.errors import ApplicationError
+from ltc.errors import ApplicationError, NotAllowed
 
 
 def _check_parent(kind: str, parent: OrgUnit | None) -> None:
@@ -76,3 +76,123 @@ def org_unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
     return unit
+
+
+# --- Edits by an administrator (the browser admin, or an HR/ERP API client with the "admin" scope) ---------
+
+ORG_UNIT_UPDATABLE_FIELDS = frozenset(
+    {"name", "name_en", "manager", "market_type", "is_active", "external_id"}
+)
+USER_UPDATABLE_FIELDS = frozenset(
+    {
+        "full_name",
+        "email",
+        "org_unit",
+        "manager",
+        "job_role",
+        "preferred_language",
+        "phone",
+        "is_active",
+        "external_id",
+    }
+)
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.sees_everything:
+        raise NotAllowed(
+            _("Only an administrator may change the organisation. 只有管理员可以修改组织与人员。")
+        )
+
+
+def _reject_unknown(fields: dict, allowed: frozenset) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(fields)s. 这些字段不能在此修改。")
+            % {"fields": ", ".join(sorted(unknown))},
+            {name: [_("Not editable here. 此处不可修改。")] for name in sorted(unknown)},
+        )
+
+
+@transaction.atomic
+def org_unit_update(*, actor: User, unit: OrgUnit, **fields) -> OrgUnit:
+    """Rename, re-staff or (de)activate a unit. Moving it is `org_unit_move`."""
+    _require_admin(actor)
+    _reject_unknown(fields, ORG_UNIT_UPDATABLE_FIELDS)
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    if (
+        fields.get("external_id")
+        and OrgUnit.objects.filter(external_id=fields["external_id"]).exclude(pk=unit.pk).exists()
+    ):
+        raise ApplicationError(
+            _("Already used. 已被使用。"), {"external_id": [_("Already used. 已被使用。")]}
+        )
+    changed = [name for name, value in fields.items() if getattr(unit, name) != value]
+    if changed:
+        for name in changed:
+            setattr(unit, name, fields[name])
+        unit.save(update_fields=[*changed, "updated_at"])
+    return unit
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    full_name: str = "",
+    email: str = "",
+    org_unit: OrgUnit | None = None,
+    manager: User | None = None,
+    job_role: str = User.JobRole.SALES_REP,
+    preferred_language: str = User.Language.ZH,
+    phone: str = "",
+    external_id: str | None = None,
+) -> User:
+    """Add a person (no password: they set one through the reset flow, or log in by SSO later)."""
+    _require_admin(actor)
+    errors: dict[str, list] = {}
+    if User.objects.filter(username=username).exists():
+        errors["username"] = [_("Already used. 已被使用。")]
+    if external_id and User.objects.filter(external_id=external_id).exists():
+        errors["external_id"] = [_("Already used. 已被使用。")]
+    if errors:
+        raise ApplicationError(_("Please correct the errors below. 请更正以下错误。"), errors)
+    user = User(
+        username=username,
+        full_name=full_name,
+        email=email,
+        org_unit=org_unit,
+        manager=manager,
+        job_role=job_role,
+        preferred_language=preferred_language,
+        phone=phone,
+        external_id=external_id or None,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, **fields) -> User:
+    _require_admin(actor)
+    _reject_unknown(fields, USER_UPDATABLE_FIELDS)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    errors: dict[str, list] = {}
+    if fields.get("manager") is not None and fields["manager"].pk == user.pk:
+        errors["manager"] = [_("A person cannot report to themselves. 不能以自己为上级。")]
+    if (
+        fields.get("external_id")
+        and User.objects.filter(external_id=fields["external_id"]).exclude(pk=user.pk).exists()
+    ):
+        errors["external_id"] = [_("Already used. 已被使用。")]
+    if errors:
+        raise ApplicationError(_("Please correct the errors below. 请更正以下错误。"), errors)
+    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    if changed:
+        for name in changed:
+            setattr(user, name, fields[name])
+        user.save(update_fields=[*changed, "updated_at"])
+    return user

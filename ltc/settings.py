@@ -196,15 +196,26 @@ CELERY_BEAT_SCHEDULE: dict = {}  # filled by ltc/celery.py from LTC_SCHEDULE
 
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous API request a 401 (not a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ltc.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "ltc.api.schema.LtcAutoSchema",
     "EXCEPTION_HANDLER": "ltc.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["ltc.api.permissions.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_client": os.environ.get("LTC_API_THROTTLE", "6000/min")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Stored Idempotency-Key responses are kept this long (ltc.api.idempotency.idempotency_records_purge).
+LTC_API_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("LTC_API_IDEMPOTENCY_TTL_HOURS", 24))
 SPECTACULAR_SETTINGS = {
     "TITLE": "LTC CRM API",
     "DESCRIPTION": "Lead-to-cash CRM: customers, leads, opportunities, contracts, invoices and receipts.",
@@ -213,6 +224,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
+    "REDOC_UI_SETTINGS": {"hideDownloadButton": False},
+    # One name per choice set where several models share a field name (status, level, …).
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStatusEnum": "relationships.models.CustomerStatus",
+        "CustomerTierEnum": "relationships.models.CustomerTier",
+        "IndustryEnum": "relationships.models.Industry",
+        "MarketTypeEnum": "accounts.models.MarketType",
+        "ContactLevelEnum": "relationships.models.ContactLevel",
+        "ContactDecisionRoleEnum": "relationships.models.ContactDecisionRole",
+        "ContactStanceEnum": "relationships.models.ContactStance",
+        "LeadStatusEnum": "pipeline.models.LeadStatus",
+        "ContractStatusEnum": "contracts.models.ContractStatus",
+        "InvoiceStatusEnum": "contracts.models.InvoiceStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------

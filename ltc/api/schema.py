@@ -1,0 +1,122 @@
+"""OpenAPI 3 for the API (drf-spectacular): request/response serializers per method, the error responses
+every operation can give, the headers (Idempotency-Key, If-Match, If-None-Match) and `?fields=`, the token
+scheme. The docs pages are in ltc/api/docs.py."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from ltc.api.serializers import FIELDS_PARAM, ErrorSerializer
+
+_ERRORS = {
+    "400": "Invalid input: `errors` names each field (bulk: each row's index and field).",
+    "401": "No or invalid token.",
+    "403": "The client lacks the scope, or the user the role, for this.",
+    "404": "No such record, or not visible to the caller.",
+    "406": "The Accept header asks for a format the API does not serve.",
+    "409": "A concurrent request conflicts with this one.",
+    "412": "If-Match names a stale version: read again.",
+    "415": "The body is not JSON.",
+    "422": "The Idempotency-Key was used with another body.",
+    "428": "If-Match is required.",
+    "429": "Throttled: retry after the Retry-After header.",
+}
+
+
+def _error(code: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=_ERRORS[code])
+
+
+class LtcAutoSchema(AutoSchema):
+    def _view_attr(self, name: str):
+        return getattr(self.view, name, None)
+
+    def get_request_serializer(self):
+        return self._view_attr("input_serializer_class") or super().get_request_serializer()
+
+    def get_response_serializers(self):
+        output = self._view_attr("output_serializer_class")
+        if output is None:
+            return super().get_response_serializers()
+        return output
+
+    def _is_create_operation(self) -> bool:
+        return self.method == "POST" and bool(self._view_attr("creates"))
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if not hasattr(self.view, "api_resource"):
+            return responses
+        codes = ["400", "401", "403", "404", "406", "429"]
+        if self.method in ("POST", "PATCH", "PUT"):
+            codes.append("415")
+        if self.method == "POST":
+            codes += ["409", "422"]
+        if self.method in ("PATCH", "PUT"):
+            codes += ["409", "412", "428"]
+        for code in codes:
+            responses.setdefault(code, self._get_response_for_code(_error(code), code, direction=direction))
+        if self.method == "GET" and not self._is_list_view():
+            responses.setdefault(
+                "304", {"description": "Not modified (If-None-Match names the current ETag)."}
+            )
+        return responses
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if not hasattr(self.view, "api_resource"):
+            return params
+        if self.method == "GET" and self._view_attr("output_serializer_class") is not None:
+            params.append(
+                OpenApiParameter(
+                    FIELDS_PARAM,
+                    str,
+                    OpenApiParameter.QUERY,
+                    description="Comma-separated field names: render only these.",
+                )
+            )
+            if not self._is_list_view():
+                params.append(
+                    OpenApiParameter(
+                        "If-None-Match",
+                        str,
+                        OpenApiParameter.HEADER,
+                        description="An ETag from an earlier read: 304 when unchanged.",
+                    )
+                )
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description="Any unique string (≤ 255 printable ASCII): a retry with the same key and body "
+                    "replays the first response; the same key with another body is a 422.",
+                )
+            )
+        if self.method in ("PATCH", "PUT"):
+            params.append(
+                OpenApiParameter(
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=True,
+                    description="The ETag of your last read of this record (428 if missing, 412 if stale).",
+                )
+            )
+        return params
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "ltc.api.authentication.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'An API client token, sent as "Token ltc_<prefix>_<secret>".',
+        }

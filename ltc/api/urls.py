@@ -1,0 +1,20 @@
+"""/api/: the schema, the docs and version 1 of the resources (each app's urls.py)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from ltc.api.docs import RedocDocsView, SwaggerDocsView
+
+v1 = [
+    path("", include("accounts.urls")),
+    path("", include("relationships.urls")),
+    path("", include("pipeline.urls")),
+    path("", include("contracts.urls")),
+]
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("v1/", include(v1)),
+]
