@@ -1,0 +1,61 @@
+# LTC CRM. The two commands:
+#   make run    the demo at http://127.0.0.1:8000 (web server + Celery worker with beat; Ctrl-C stops all)
+#   make test   the test suite (pass pytest arguments with ARGS="...")
+# With no environment variables the app runs embedded: SQLite and a file-system Celery broker under var/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BOOT_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Re-install only when pyproject.toml changes (or the virtualenv is new).
+INSTALLED := $(VENV)/.ltc-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARGS ?=
+VAR_DIR := $(or $(LTC_VAR_DIR),var)
+DEMO_LOGINS := $(VAR_DIR)/demo-logins.txt
+
+.PHONY: help install run test lint migrate seed
+
+help:
+	@echo "make run      migrate, seed the demo data if the database is empty, serve http://$(HOST):$(PORT)/"
+	@echo "              with a Celery worker and beat; prints the demo log-ins; Ctrl-C stops everything"
+	@echo "make test     run the tests (ARGS='-k lockout' etc. is passed to pytest)"
+	@echo "make lint     ruff check and format check"
+	@echo "make install  create $(VENV) and install the dependencies (with the dev extra)"
+
+$(PY):
+	$(BOOT_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# The dependencies and the dev extra listed in pyproject.toml. The project itself runs from this
+# folder (manage.py), so it is not built or installed into the virtualenv.
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	    print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	touch $@
+
+install: $(INSTALLED)
+
+migrate: $(INSTALLED)
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	mkdir -p $(VAR_DIR)
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo --print-logins > $(DEMO_LOGINS)
+
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) bin/runall.py --host $(HOST) --port $(PORT) --banner-file $(DEMO_LOGINS)
+
+test: $(INSTALLED)
+	$(PY) -m pytest $(ARGS)
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
