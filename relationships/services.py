@@ -351,7 +351,9 @@ def customer_set_tier(*, actor: User, customer: Customer, tier: str, reason: str
     if _required(reason):
         errors["reason"] = [_("A reason is required to override the tier. 调整客户等级必须填写原因。")]
     _raise_if(errors)
-    customer = Customer.objects.select_for_update().select_related("account_dept").get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("account_dept").get(pk=customer.pk)
+    )
     _require_manager_of(
         actor,
         customer.account_dept,
@@ -397,7 +399,9 @@ def customer_team_set(*, actor: User, customer: Customer, user: User, role: str)
     if not user.is_active:
         errors.setdefault("user", []).append(_("This user is not active. 该用户已停用。"))
     _raise_if(errors)
-    customer = Customer.objects.select_for_update().select_related("account_dept").get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("account_dept").get(pk=customer.pk)
+    )
     _require_team_manager(actor, customer)
     existing = CustomerTeamMember.objects.filter(customer=customer, user=user, role=role).first()
     if existing is None:
@@ -420,7 +424,9 @@ def customer_team_set(*, actor: User, customer: Customer, user: User, role: str)
 @transaction.atomic
 def customer_team_remove(*, actor: User, customer: Customer, user: User, role: str) -> None:
     """Take `user` off the customer's team in `role` (nothing happens if they were not on it)."""
-    customer = Customer.objects.select_for_update().select_related("account_dept").get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("account_dept").get(pk=customer.pk)
+    )
     _require_team_manager(actor, customer)
     for member in CustomerTeamMember.objects.filter(customer=customer, user=user, role=role):
         member._history_user = actor  # type: ignore[attr-defined]
@@ -535,7 +541,9 @@ def contact_update(*, actor: User, contact: Contact, **fields: Any) -> Contact:
         )
     if not contact_visible_to(actor).filter(pk=contact.pk).exists():
         raise NotAllowed(_("You cannot see this contact. 您无权查看该联系人。"))
-    contact = Contact.objects.select_for_update().select_related("customer", "owner").get(pk=contact.pk)
+    contact = (
+        Contact.objects.select_for_update(of=("self",)).select_related("customer", "owner").get(pk=contact.pk)
+    )
     if ("private_notes" in fields or "owner" in fields) and not private_notes_visible(actor, contact):
         raise NotAllowed(
             _(
@@ -596,7 +604,7 @@ def relationship_assessment_record(
     if not contact_visible_to(actor).filter(pk=contact.pk).exists():
         raise NotAllowed(_("You cannot see this contact. 您无权查看该联系人。"))
     existing = (
-        RelationshipAssessment.objects.select_for_update()
+        RelationshipAssessment.objects.select_for_update(of=("self",))
         .select_related("assessor__org_unit")
         .filter(contact=contact, period=period)
         .first()
@@ -694,7 +702,7 @@ def relationship_action_complete(
     """Mark an action item done (its completion rate is a KPI). The action's owner, the plan's owner and the
     people above them may do it. Completing a done action keeps its first completion date."""
     action = (
-        RelationshipActionItem.objects.select_for_update()
+        RelationshipActionItem.objects.select_for_update(of=("self",))
         .select_related("plan__customer", "plan__owner__org_unit", "owner__org_unit")
         .get(pk=action.pk)
     )
@@ -885,7 +893,7 @@ def customer_issue_transition(
     errors: dict[str, list] = {}
     _check_choice("to_status", to_status, CustomerIssue.Status.values, errors)
     _raise_if(errors)
-    issue = CustomerIssue.objects.select_for_update().select_related("customer").get(pk=issue.pk)
+    issue = CustomerIssue.objects.select_for_update(of=("self",)).select_related("customer").get(pk=issue.pk)
     customer_require_visible(actor=actor, customer=issue.customer)
     if issue.status == to_status:
         return issue
