@@ -216,8 +216,10 @@ def dso(
         raise ValueError("days must be positive")
     window = Q(issued_on__gt=as_of - dt.timedelta(days=days), issued_on__lte=as_of)
     qs, unpaid_then = _receivable_at(invoice_visible_to(user, scope=scope), as_of)
+    # Every row kept is issued by as_of, so "outstanding > 0" is exactly "receivable then"; the Exists
+    # in `unpaid_then` only narrows the scan and must stay in WHERE (not in an aggregate's FILTER).
     totals = qs.filter(Q(currency=currency) & (unpaid_then | window)).aggregate(
-        receivable=Sum("outstanding", filter=unpaid_then & Q(outstanding__gt=0)),
+        receivable=Sum("outstanding", filter=Q(outstanding__gt=0)),
         invoiced=Sum("amount", filter=window),
     )
     invoiced = totals["invoiced"] or ZERO
