@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import Scope, scope_for
-from pipeline.models import GateDecision, Lead, Opportunity, OpportunityTeamMember, Product
+from pipeline.models import GateDecision, Lead, Opportunity, OpportunityTeamMember, Product, SupportRequest
 from relationships.selectors import customer_ids_on_team
 
 
@@ -68,3 +70,36 @@ def product_visible_to(user: User) -> QuerySet[Product]:
     if not user.is_authenticated:
         return Product.objects.none()
     return Product.objects.all()
+
+
+def support_request_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[SupportRequest]:
+    """Support requests follow their opportunity's visibility."""
+    scope = scope or scope_for(user)
+    if scope.is_empty:
+        return SupportRequest.objects.none()
+    return SupportRequest.objects.filter(opportunity_scope_q(scope, prefix="opportunity__")).select_related(
+        "opportunity", "requested_by", "expert"
+    )
+
+
+def support_request_response_time(request: SupportRequest) -> dt.timedelta | None:
+    """How long the resource centre took to answer: assigned_at − created_at (None while unassigned)."""
+    if request.assigned_at is None:
+        return None
+    return request.assigned_at - request.created_at
+
+
+def with_response_time(requests: QuerySet[SupportRequest]) -> QuerySet[SupportRequest]:
+    """Annotate `response_time` (assigned_at − created_at; NULL while unassigned) in the database."""
+    return requests.annotate(
+        response_time=ExpressionWrapper(F("assigned_at") - F("created_at"), output_field=DurationField())
+    )
+
+
+def support_response_summary(requests: QuerySet[SupportRequest]) -> dict:
+    """{"requests": n, "answered": m, "average_response": timedelta | None} over the given requests."""
+    return with_response_time(requests).aggregate(
+        requests=Count("id"),
+        answered=Count("assigned_at"),
+        average_response=Avg("response_time"),
+    )

@@ -29,7 +29,10 @@ def lock_visible(*, opportunity: Opportunity | int, actor: User) -> Opportunity:
     pk = opportunity if isinstance(opportunity, int) else opportunity.pk
     if not opportunity_visible_to(actor).filter(pk=pk).exists():
         raise not_visible()
-    return Opportunity.objects.select_for_update().select_related("org_unit", "customer").get(pk=pk)
+    # of=("self",): lock the opportunity row only, not the joined org unit and customer rows.
+    return (
+        Opportunity.objects.select_for_update(of=("self",)).select_related("org_unit", "customer").get(pk=pk)
+    )
 
 
 def is_manager_above(actor: User, opp: Opportunity) -> bool:

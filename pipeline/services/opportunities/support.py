@@ -58,7 +58,7 @@ def support_request_create(
 
 def _lock_request(request: SupportRequest, actor: User) -> tuple[Opportunity, SupportRequest]:
     opp = lock_visible(opportunity=request.opportunity_id, actor=actor)
-    return opp, SupportRequest.objects.select_for_update().get(pk=request.pk)
+    return opp, SupportRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
 
 
 @transaction.atomic
