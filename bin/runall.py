@@ -212,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             say(supervisor, f"got {signal.Signals(received[0]).name}: stopping everything")
         stop_all(children)
         say(supervisor, "all stopped")
-    if received and received[0] == signal.SIGINT:
-        return 130
-    return exit_code
+    return exit_code  # 0 when stopped on request (Ctrl-C, SIGTERM), else the failed child's code
 
 
 if __name__ == "__main__":

@@ -70,8 +70,13 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
-def test_production_settings_are_hardened(tmp_path):
-    values = production_settings(tmp_path)
+@pytest.fixture(scope="module")
+def production_values(tmp_path_factory) -> dict:
+    return production_settings(tmp_path_factory.mktemp("production"))
+
+
+def test_production_settings_are_hardened(production_values):
+    values = production_values
     assert values["DEBUG"] is False
     assert values["SECURE_SSL_REDIRECT"] is True
     assert values["SESSION_COOKIE_SECURE"] is True
@@ -83,8 +88,8 @@ def test_production_settings_are_hardened(tmp_path):
     assert values["AUTHENTICATION_BACKENDS"] == ["accounts.auth.LockoutModelBackend"]
 
 
-def test_sessions_expire(tmp_path):
-    values = production_settings(tmp_path)
+def test_sessions_expire(production_values):
+    values = production_values
     assert values["SESSION_COOKIE_HTTPONLY"] is True
     assert 0 < values["SESSION_COOKIE_AGE"] <= 12 * 60 * 60
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
