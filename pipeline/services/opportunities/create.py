@@ -51,6 +51,10 @@ def opportunity_create(
     becomes AR when the customer has none. Safe to call twice: a second call for the same lead, or with the
     same external_id, returns the opportunity already made.
     """
+    if not customer_visible_to(actor).filter(pk=customer.pk).exists():
+        raise NotAllowed(
+            _("You cannot see this customer. 您无权查看该客户。"), {"customer": [_("Not found. 不存在。")]}
+        )
     if lead is not None:
         existing = Opportunity.objects.filter(lead_id=lead.pk).first()
         if existing is not None:
@@ -66,10 +70,6 @@ def opportunity_create(
                     {"external_id": [_("Already used. 已被使用。")]},
                 )
             return existing
-    if not customer_visible_to(actor).filter(pk=customer.pk).exists():
-        raise NotAllowed(
-            _("You cannot see this customer. 您无权查看该客户。"), {"customer": [_("Not found. 不存在。")]}
-        )
     name = (name or "").strip()
     if not name:
         raise ApplicationError(_("A name is required. 必须填写名称。"), {"name": [_("Required. 必填。")]})

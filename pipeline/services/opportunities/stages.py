@@ -65,6 +65,10 @@ def opportunity_move_stage(
 ) -> Opportunity:
     """Move the opportunity to `to_stage` (see the module docstring for the rules).
 
+    Gate rule: entering GUIDE, NEGOTIATE (and WON, via mark_won) needs the latest ATI / ATB / ATC decision to
+    be a GO recorded after the deal last entered VALIDATE / BID / NEGOTIATE. A deal moved back and forward
+    again re-enters that stage, so it needs a fresh decision; HOLD or NO-GO as the latest decision blocks.
+
     LOST and ABANDONED go through opportunity_lose / opportunity_abandon; WON only through opportunity_mark_won.
     """
     if to_stage not in Stage.values:
