@@ -1,10 +1,24 @@
 """Whom may a user see: the one scope primitive every visibility selector is built on.
 
 The rule (DOMAIN.md §1): a person sees their own records, the records of the customers and deals whose team
-they are on, and everything below them in the org tree; peers do not see each other's records; admins see
-all. "Below them" is the subtree of the unit a manager or executive belongs to, and of every unit they are
-named manager of. Filters are `org_unit_id IN (SELECT id FROM org units WHERE path LIKE '/1/4/%')`, which the
-path index answers without loading the tree into Python.
+they are on, and everything of the people below them in the org tree; peers do not see each other's private
+relationship cards; admins see all. Precisely, for a user A:
+
+- "Below A" is the subtree of A's own unit when A is a manager or executive, and of every unit A is named
+  manager of (OrgUnit.manager). A record is "of the people below A" when it is filed under a unit of that
+  subtree (`Scope.units_q`) or owned by A or by a person whose unit is in that subtree (`Scope.people_q`).
+- A customer is visible when it is below A (account department or owner) or A is on its customer team.
+  Contacts, visits, issues, plans, leads and deals of a visible customer are visible (the records of the
+  customer), and so is each of those that is itself below A (owner, rep, nurturer, org unit).
+- An opportunity is also visible to its opportunity team; a contract is visible when its opportunity is.
+  Milestones, invoices and receipts follow their contract; gate decisions follow their opportunity.
+- Private relationship cards (a contact's private notes, relationship assessments) are visible only to their
+  owner/assessor and the people above them: never through a team, never to peers.
+- Team grants are personal: a manager does not inherit what a subordinate sees through a team.
+- Inactive users and anonymous visitors see nothing; superusers and ADMINs see everything.
+
+Filters are `org_unit_id IN (SELECT id FROM org units WHERE path LIKE '/1/4/%')`, which the path index
+(varchar_pattern_ops on PostgreSQL) answers without loading the tree into Python.
 """
 
 from __future__ import annotations
@@ -42,6 +56,21 @@ class Scope:
         if not self.unit_paths:
             return Q(pk__in=[])
         return Q(**{f"{field}__in": self.unit_ids()})
+
+    def people_q(self, field: str) -> Q:
+        """Records whose `field` (a User foreign key) is the actor or someone below the actor in the org tree.
+
+        "Below" is a person whose org unit lies in the scope's subtrees: a manager sees what the people
+        under them own even when the record is filed under a unit outside the manager's subtree.
+        """
+        if self.everything:
+            return Q()
+        query = Q(pk__in=[])
+        if self.user_id is not None:
+            query |= Q(**{f"{field}_id": self.user_id})
+        if self.unit_paths:
+            query |= Q(**{f"{field}__in": User.objects.filter(org_unit__in=self.unit_ids()).values("id")})
+        return query
 
     def covers_unit(self, unit: OrgUnit | None) -> bool:
         if self.everything:
@@ -81,9 +110,11 @@ def scope_for(user: User | None) -> Scope:
     if user.sees_everything:
         scope = Scope(user_id=user.pk, unit_paths=(), everything=True)
     else:
-        paths: set[str] = set(OrgUnit.objects.filter(manager_id=user.pk).values_list("path", flat=True))
+        # One query: the units the user is named manager of, and (for managers) the user's own unit.
+        heads = Q(manager_id=user.pk)
         if user.is_manager and user.org_unit_id is not None:
-            paths.add(user.org_unit.path)
+            heads |= Q(pk=user.org_unit_id)
+        paths = set(OrgUnit.objects.filter(heads).values_list("path", flat=True))
         scope = Scope(user_id=user.pk, unit_paths=_minimal_paths(paths))
     user._ltc_scope = scope  # type: ignore[attr-defined]
     return scope

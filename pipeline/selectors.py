@@ -9,17 +9,19 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from accounts.models import User
 from accounts.selectors import Scope, scope_for
 from pipeline.models import GateDecision, Lead, Opportunity, OpportunityTeamMember, Product, SupportRequest
-from relationships.selectors import customer_ids_on_team
+from relationships.selectors import visible_customer_ids
 
 
 def lead_scope_q(scope: Scope) -> Q:
+    """Leads filed below, found or nurtured by the actor or someone below, or of a visible customer."""
     if scope.everything:
         return Q()
-    query = scope.units_q("org_unit")
-    if scope.user_id is not None:
-        uid = scope.user_id
-        query |= Q(owner_id=uid) | Q(nurturer_id=uid) | Q(customer_id__in=customer_ids_on_team(uid))
-    return query
+    return (
+        scope.units_q("org_unit")
+        | scope.people_q("owner")
+        | scope.people_q("nurturer")
+        | Q(customer_id__in=visible_customer_ids(scope))
+    )
 
 
 def lead_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Lead]:
@@ -36,15 +38,22 @@ def opportunity_ids_on_team(user_id: int) -> QuerySet:
 
 
 def opportunity_scope_q(scope: Scope, *, prefix: str = "") -> Q:
+    """Deals filed below, owned by the actor or someone below, of a visible customer, or on the deal team."""
     if scope.everything:
         return Q()
-    query = scope.units_q(f"{prefix}org_unit")
+    query = (
+        scope.units_q(f"{prefix}org_unit")
+        | scope.people_q(f"{prefix}owner")
+        | Q(**{f"{prefix}customer_id__in": visible_customer_ids(scope)})
+    )
     if scope.user_id is not None:
-        uid = scope.user_id
-        query |= Q(**{f"{prefix}owner_id": uid})
-        query |= Q(**{f"{prefix}pk__in": opportunity_ids_on_team(uid)})
-        query |= Q(**{f"{prefix}customer_id__in": customer_ids_on_team(uid)})
+        query |= Q(**{f"{prefix}pk__in": opportunity_ids_on_team(scope.user_id)})
     return query
+
+
+def visible_opportunity_ids(scope: Scope) -> QuerySet:
+    """A subquery of the ids of the opportunities the scope may see."""
+    return Opportunity.objects.filter(opportunity_scope_q(scope)).values("id")
 
 
 def opportunity_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Opportunity]:

@@ -28,15 +28,18 @@ def customer_ids_on_team(user_id: int) -> QuerySet:
 
 
 def customer_scope_q(scope: Scope, *, prefix: str = "") -> Q:
-    """Customers the scope may see: own, on the customer's team, or below in the org tree."""
+    """Customers the scope may see: owned by the actor or someone below, filed below, or on the team."""
     if scope.everything:
         return Q()
-    query = scope.units_q(f"{prefix}account_dept")
+    query = scope.units_q(f"{prefix}account_dept") | scope.people_q(f"{prefix}owner")
     if scope.user_id is not None:
-        uid = scope.user_id
-        query |= Q(**{f"{prefix}owner_id": uid})
-        query |= Q(**{f"{prefix}pk__in": customer_ids_on_team(uid)})
+        query |= Q(**{f"{prefix}pk__in": customer_ids_on_team(scope.user_id)})
     return query
+
+
+def visible_customer_ids(scope: Scope) -> QuerySet:
+    """A subquery of the ids of the customers the scope may see (the records of a customer follow it)."""
+    return Customer.objects.filter(customer_scope_q(scope)).values("id")
 
 
 def customer_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Customer]:
@@ -53,7 +56,7 @@ def contact_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Co
     if scope.everything:
         return Contact.objects.select_related("customer", "owner")
     return Contact.objects.filter(
-        customer_id__in=Customer.objects.filter(customer_scope_q(scope)).values("id")
+        Q(customer_id__in=visible_customer_ids(scope)) | scope.people_q("owner")
     ).select_related("customer", "owner")
 
 
@@ -74,9 +77,7 @@ def visit_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Visi
     qs = Visit.objects.select_related("customer", "rep", "org_unit")
     if scope.everything:
         return qs
-    query = scope.units_q("org_unit")
-    if scope.user_id is not None:
-        query |= Q(rep_id=scope.user_id) | Q(customer_id__in=customer_ids_on_team(scope.user_id))
+    query = scope.units_q("org_unit") | scope.people_q("rep") | Q(customer_id__in=visible_customer_ids(scope))
     return qs.filter(query)
 
 
@@ -87,7 +88,7 @@ def customer_issue_visible_to(user: User, *, scope: Scope | None = None) -> Quer
     qs = CustomerIssue.objects.select_related("customer", "owner")
     if scope.everything:
         return qs
-    return qs.filter(customer_id__in=Customer.objects.filter(customer_scope_q(scope)).values("id"))
+    return qs.filter(Q(customer_id__in=visible_customer_ids(scope)) | scope.people_q("owner"))
 
 
 def relationship_plan_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[RelationshipPlan]:
@@ -97,7 +98,7 @@ def relationship_plan_visible_to(user: User, *, scope: Scope | None = None) -> Q
     qs = RelationshipPlan.objects.select_related("customer", "owner")
     if scope.everything:
         return qs
-    return qs.filter(customer_id__in=Customer.objects.filter(customer_scope_q(scope)).values("id"))
+    return qs.filter(Q(customer_id__in=visible_customer_ids(scope)) | scope.people_q("owner"))
 
 
 def relationship_assessment_visible_to(
@@ -110,10 +111,7 @@ def relationship_assessment_visible_to(
     qs = RelationshipAssessment.objects.select_related("contact", "contact__customer", "assessor")
     if scope.everything:
         return qs
-    query = scope.units_q("assessor__org_unit")
-    if scope.user_id is not None:
-        query |= Q(assessor_id=scope.user_id)
-    return qs.filter(query)
+    return qs.filter(scope.people_q("assessor"))
 
 
 # --- Duplicate detection ------------------------------------------------------------------------------
