@@ -51,7 +51,7 @@ def lock_contract(*, contract: Contract | int, actor: User) -> Contract:
     pk = contract if isinstance(contract, int) else contract.pk
     if not contract_visible_to(actor).filter(pk=pk).exists():
         raise not_visible()
-    return Contract.objects.select_for_update().select_related("org_unit", "owner").get(pk=pk)
+    return Contract.objects.select_for_update(of=("self",)).select_related("org_unit", "owner").get(pk=pk)
 
 
 def is_manager_above(actor: User, contract: Contract) -> bool:
