@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import Scope, scope_for
 from contracts.models import Contract, Invoice, PaymentMilestone, Receipt
+from ltc.errors import ApplicationError
 from pipeline.selectors import visible_opportunity_ids
 from relationships.selectors import visible_customer_ids
 
@@ -212,8 +213,11 @@ def dso(
     nothing was invoiced in the window. One query.
     """
     as_of = as_of or timezone.localdate()
-    if days <= 0:
-        raise ValueError("days must be positive")
+    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+        raise ApplicationError(
+            _("The DSO window is a whole number of days above zero. DSO统计天数须为正整数。"),
+            {"days": [_("Must be positive. 必须为正数。")]},
+        )
     window = Q(issued_on__gt=as_of - dt.timedelta(days=days), issued_on__lte=as_of)
     qs, unpaid_then = _receivable_at(invoice_visible_to(user, scope=scope), as_of)
     # Every row kept is issued by as_of, so "outstanding > 0" is exactly "receivable then"; the Exists

@@ -10,6 +10,7 @@ import pytest
 from accounts.selectors import scope_for
 from contracts.models import Invoice
 from contracts.selectors import contract_balance, dso, receivables_aging
+from ltc.errors import ApplicationError
 from tests.factories import ContractFactory, CustomerFactory, InvoiceFactory, ReceiptFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +150,9 @@ def test_dso_against_a_hand_computed_figure(ledger, cast):
     # Nothing invoiced in the window: no DSO.
     assert dso(user=cast.rep, as_of=AS_OF, currency="EUR") is None
     assert dso(user=cast.peer, as_of=AS_OF) is None
+    with pytest.raises(ApplicationError) as err:
+        dso(user=cast.rep, as_of=AS_OF, days=0)
+    assert "days" in err.value.extra
 
 
 def test_contract_balance(ledger):
