@@ -22,7 +22,6 @@ import functools
 import hashlib
 import json
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -75,18 +74,19 @@ def _key_of(request: Request) -> str | None:
 
 
 def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.response_body, status=record.status_code)
+    data = json.loads(record.response_body) if record.response_body else None
+    response = Response(data, status=record.status_code)
     for name, value in (record.response_headers or {}).items():
         response[name] = value
     response[REPLAYED_HEADER] = "true"
     return response
 
 
-def _stored_body(response: Response) -> Any:
+def _stored_body(response: Response) -> str:
     if response.data is None:
-        return None
-    # Render and parse back: what is stored is exactly the JSON the client received.
-    return json.loads(JSONRenderer().render(response.data))
+        return ""
+    # What is stored is exactly the JSON the client receives.
+    return JSONRenderer().render(response.data).decode()
 
 
 def run_idempotent(view, request: Request, handler, *args, **kwargs) -> Response:
