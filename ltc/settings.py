@@ -290,6 +290,8 @@ LTC = {
     # Log-in lock-out: failures per user and address before a lock-out, and its length in minutes.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
+    # Days from issuing an invoice to its due date, when the caller gives none.
+    "INVOICE_DUE_DAYS": int(os.environ.get("LTC_INVOICE_DUE_DAYS", 30)),
     # Take the client address for the lock-out from the last X-Forwarded-For hop (behind a proxy only).
     "TRUST_X_FORWARDED_FOR": env_bool("LTC_TRUST_X_FORWARDED_FOR", False),
 }
