@@ -25,4 +25,8 @@ app.conf.beat_schedule = {
         "task": "contracts.tasks.invoice_overdue_scan_task",
         "schedule": crontab(minute=30, hour=8),
     },
+    "webhook-outbox-sweep": {
+        "task": "ltc.tasks.webhook_outbox_sweep_task",
+        "schedule": 60.0,
+    },
 }

@@ -226,7 +226,9 @@ class BulkUpsertAudit(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    api_client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_client = models.ForeignKey(
+        ApiClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -295,7 +297,9 @@ class WebhookSubscription(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text=_("Records it may hear about; empty = the whole company. 可接收的记录范围；为空表示全公司。"),
+        help_text=_(
+            "Records it may hear about; empty = the whole company. 可接收的记录范围；为空表示全公司。"
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -367,13 +371,13 @@ class WebhookDelivery(TimeStampedModel):
 
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(
-        _("status 状态"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField(_("status 状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts 尝试次数"), default=0)
     failures = models.PositiveIntegerField(_("failures since last success 连续失败次数"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at 下次尝试时间"), null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status 最近状态码"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status 最近状态码"), null=True, blank=True
+    )
     last_error = models.TextField(_("last error 最近错误"), blank=True)
     delivered_at = models.DateTimeField(_("delivered at 送达时间"), null=True, blank=True)
 
@@ -381,7 +385,9 @@ class WebhookDelivery(TimeStampedModel):
         verbose_name = _("webhook delivery Webhook 投递")
         verbose_name_plural = _("webhook deliveries Webhook 投递")
         constraints = [
-            models.UniqueConstraint(fields=["event", "subscription"], name="webhookdelivery_unique_event_sub"),
+            models.UniqueConstraint(
+                fields=["event", "subscription"], name="webhookdelivery_unique_event_sub"
+            ),
             choices_check("webhookdelivery_status_valid", "status", WebhookDeliveryStatus),
             models.CheckConstraint(
                 condition=~models.Q(status="DELIVERED") | models.Q(delivered_at__isnull=False),
@@ -397,13 +403,16 @@ class WebhookDelivery(TimeStampedModel):
         return f"#{self.pk} {self.status} (event {self.event_id} → subscription {self.subscription_id})"
 
 
+class WebhookAttemptTrigger(models.TextChoices):
+    INITIAL = "INITIAL", _("First attempt 首次发送")
+    RETRY = "RETRY", _("Retry 重试")
+    REPLAY = "REPLAY", _("Replay 重新投递")
+
+
 class WebhookDeliveryAttempt(models.Model):
     """The log of one POST: when, why (first try, retry, replay), the answer (truncated) or the error."""
 
-    class Trigger(models.TextChoices):
-        INITIAL = "INITIAL", _("First attempt 首次发送")
-        RETRY = "RETRY", _("Retry 重试")
-        REPLAY = "REPLAY", _("Replay 重新投递")
+    Trigger = WebhookAttemptTrigger
 
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField(_("attempt 次序"))
@@ -423,6 +432,7 @@ class WebhookDeliveryAttempt(models.Model):
         verbose_name_plural = _("webhook delivery attempts Webhook 投递记录")
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="webhookattempt_unique_number"),
+            choices_check("webhookattempt_trigger_valid", "trigger", WebhookAttemptTrigger),
         ]
 
     def __str__(self) -> str:

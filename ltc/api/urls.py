@@ -10,6 +10,7 @@ v1 = [
     path("", include("relationships.urls")),
     path("", include("pipeline.urls")),
     path("", include("contracts.urls")),
+    path("", include("ltc.api.webhooks")),
 ]
 
 urlpatterns = [
