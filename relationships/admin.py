@@ -1,0 +1,299 @@
+"""Back-office admin for customers, contacts, relationship work, visits and issues.
+
+Every changelist reads through the visibility selectors of relationships.selectors; records that hang off a
+customer (team, events, budgets) or a plan (action items) are shown when their parent is visible.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin import ScopedChoicesMixin, VisibleAdminMixin
+from accounts.selectors import Scope
+from relationships.models import (
+    Contact,
+    Customer,
+    CustomerBudget,
+    CustomerBudgetLine,
+    CustomerEvent,
+    CustomerIssue,
+    CustomerTeamMember,
+    RelationshipActionItem,
+    RelationshipAssessment,
+    RelationshipPlan,
+    Visit,
+)
+from relationships.selectors import (
+    contact_visible_to,
+    customer_issue_visible_to,
+    customer_visible_to,
+    private_notes_visible,
+    relationship_assessment_visible_to,
+    relationship_plan_visible_to,
+    visit_visible_to,
+)
+
+
+def under_visible_customers(
+    qs: QuerySet, request: HttpRequest, scope: Scope, field: str = "customer"
+) -> QuerySet:
+    """Rows of `qs` whose customer the user may see."""
+    if scope.everything:
+        return qs
+    visible = customer_visible_to(request.user, scope=scope).values("id")
+    return qs.filter(**{f"{field}_id__in": visible})
+
+
+# --- Inlines --------------------------------------------------------------------------------------------
+
+
+class ContactInline(ScopedChoicesMixin, admin.TabularInline):
+    model = Contact
+    extra = 0
+    show_change_link = True
+    # The private relationship card is edited on the contact's own page, where its visibility is checked.
+    fields = (
+        "name",
+        "title",
+        "department",
+        "level",
+        "decision_role",
+        "stance",
+        "intimacy",
+        "support_level",
+        "is_coach",
+        "owner",
+    )
+    autocomplete_fields = ("owner",)
+
+
+class CustomerTeamMemberInline(ScopedChoicesMixin, admin.TabularInline):
+    model = CustomerTeamMember
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+class CustomerEventInline(admin.TabularInline):
+    model = CustomerEvent
+    extra = 0
+
+
+class CustomerBudgetLineInline(admin.TabularInline):
+    model = CustomerBudgetLine
+    extra = 0
+
+
+class RelationshipActionItemInline(ScopedChoicesMixin, admin.TabularInline):
+    model = RelationshipActionItem
+    extra = 0
+    autocomplete_fields = ("owner",)
+
+
+# --- Customers ------------------------------------------------------------------------------------------
+
+
+@admin.register(Customer)
+class CustomerAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "external_id",
+        "tier",
+        "status",
+        "industry",
+        "market_type",
+        "account_dept",
+        "owner",
+        "annual_purchase",
+        "archive_completeness",
+        "updated_at",
+    )
+    list_filter = ("tier", "status", "industry", "market_type", "named_top_account", "repeat_purchase")
+    list_select_related = ("account_dept", "owner")
+    search_fields = ("name", "name_en", "=external_id", "=tax_id")
+    autocomplete_fields = ("account_dept", "owner", "tier_overridden_by")
+    readonly_fields = ("archive_completeness", "created_at", "updated_at")
+    ordering = ("-updated_at", "-id")
+    show_full_result_count = False
+    inlines = (CustomerTeamMemberInline, ContactInline, CustomerEventInline)
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return customer_visible_to(request.user, scope=scope)
+
+
+@admin.register(CustomerTeamMember)
+class CustomerTeamMemberAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("customer", "user", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("customer", "user")
+    search_fields = ("customer__name", "user__username", "user__full_name")
+    autocomplete_fields = ("customer", "user")
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return under_visible_customers(CustomerTeamMember.objects.all(), request, scope)
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "customer", "happens_on")
+    list_select_related = ("customer",)
+    search_fields = ("title", "customer__name")
+    autocomplete_fields = ("customer",)
+    date_hierarchy = "happens_on"
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return under_visible_customers(CustomerEvent.objects.all(), request, scope)
+
+
+@admin.register(CustomerBudget)
+class CustomerBudgetAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("customer", "year", "total_amount", "currency", "obtained_on", "obtained_by")
+    list_filter = ("year",)
+    list_select_related = ("customer", "obtained_by")
+    search_fields = ("customer__name", "=customer__external_id")
+    autocomplete_fields = ("customer", "obtained_by")
+    show_full_result_count = False
+    inlines = (CustomerBudgetLineInline,)
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return under_visible_customers(CustomerBudget.objects.all(), request, scope)
+
+
+@admin.register(CustomerBudgetLine)
+class CustomerBudgetLineAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("area", "amount", "budget")
+    list_select_related = ("budget", "budget__customer")
+    search_fields = ("area", "budget__customer__name")
+    autocomplete_fields = ("budget",)
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return under_visible_customers(CustomerBudgetLine.objects.all(), request, scope, "budget__customer")
+
+
+# --- Contacts and relationship work ---------------------------------------------------------------------
+
+
+@admin.register(Contact)
+class ContactAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "customer",
+        "title",
+        "department",
+        "level",
+        "decision_role",
+        "stance",
+        "intimacy",
+        "support_level",
+        "is_coach",
+        "owner",
+    )
+    list_filter = ("level", "decision_role", "stance", "is_coach")
+    list_select_related = ("customer", "owner")
+    search_fields = ("name", "=external_id", "customer__name", "title", "department")
+    autocomplete_fields = ("customer", "owner", "reports_to")
+    readonly_fields = ("created_at", "updated_at")
+    ordering = ("-updated_at", "-id")
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return contact_visible_to(request.user, scope=scope)
+
+    def get_exclude(self, request, obj=None):
+        # Peers may see the contact but never the private relationship card (DOMAIN.md §1).
+        exclude = list(super().get_exclude(request, obj) or ())
+        if obj is not None and not private_notes_visible(request.user, obj):
+            exclude.append("private_notes")
+        return exclude
+
+
+@admin.register(RelationshipAssessment)
+class RelationshipAssessmentAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "contact",
+        "period",
+        "layer",
+        "assessor",
+        "acceptance",
+        "participation",
+        "information_sharing",
+        "guidance",
+        "project_support",
+        "competitor_attitude",
+    )
+    list_filter = ("layer", "period")
+    list_select_related = ("contact", "contact__customer", "assessor")
+    search_fields = ("contact__name", "contact__customer__name", "period")
+    autocomplete_fields = ("contact", "assessor")
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return relationship_assessment_visible_to(request.user, scope=scope)
+
+
+@admin.register(RelationshipPlan)
+class RelationshipPlanAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("customer", "layer", "period_start", "period_end", "owner")
+    list_filter = ("layer",)
+    list_select_related = ("customer", "owner")
+    search_fields = ("customer__name", "objective")
+    autocomplete_fields = ("customer", "owner")
+    date_hierarchy = "period_start"
+    show_full_result_count = False
+    inlines = (RelationshipActionItemInline,)
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return relationship_plan_visible_to(request.user, scope=scope)
+
+
+@admin.register(RelationshipActionItem)
+class RelationshipActionItemAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "plan", "owner", "due_on", "done_on")
+    list_select_related = ("plan", "plan__customer", "owner")
+    search_fields = ("title", "plan__customer__name")
+    autocomplete_fields = ("plan", "owner")
+    date_hierarchy = "due_on"
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        qs = RelationshipActionItem.objects.all()
+        if scope.everything:
+            return qs
+        return qs.filter(plan_id__in=relationship_plan_visible_to(request.user, scope=scope).values("id"))
+
+
+# --- Visits and issues ----------------------------------------------------------------------------------
+
+
+@admin.register(Visit)
+class VisitAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("visited_on", "visit_type", "customer", "rep", "org_unit", "purpose", "next_step_on")
+    list_filter = ("visit_type",)
+    list_select_related = ("customer", "rep", "org_unit")
+    search_fields = ("customer__name", "purpose", "=external_id")
+    autocomplete_fields = ("customer", "rep", "org_unit", "contacts")
+    date_hierarchy = "visited_on"
+    ordering = ("-visited_on", "-id")
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return visit_visible_to(request.user, scope=scope)
+
+
+@admin.register(CustomerIssue)
+class CustomerIssueAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "customer", "status", "owner", "satisfaction", "created_at", "closed_at")
+    list_filter = ("status", "satisfaction")
+    list_select_related = ("customer", "owner")
+    search_fields = ("title", "customer__name")
+    autocomplete_fields = ("customer", "raised_by", "owner")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
+        return customer_issue_visible_to(request.user, scope=scope)
