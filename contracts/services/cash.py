@@ -22,6 +22,7 @@ from accounts.models import User
 from contracts.models import Contract, Invoice, PaymentMilestone, Receipt
 from contracts.services.access import check_can_work, lock_contract, money, save_as
 from ltc.errors import ApplicationError
+from ltc.events import emit_for, emit_many
 
 UNPAID_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 
@@ -255,6 +256,7 @@ def receipt_record(
     save_as(inv, actor, update_fields=["paid_amount", "status", "updated_at"])
     locked.collected_amount += amount
     save_as(locked, actor, update_fields=["collected_amount", "updated_at"])
+    emit_for("receipt.recorded", receipt, actor=actor)
     return receipt
 
 
@@ -276,4 +278,5 @@ def invoice_overdue_mark(*, as_of: dt.date) -> list[int]:
         bulk_update_with_history(
             invoices, Invoice, ["overdue_notified_on", "updated_at"], batch_size=500, default_user=None
         )
+        emit_many("invoice.overdue", invoices)
     return [invoice.pk for invoice in invoices]

@@ -20,6 +20,7 @@ from contracts.services.access import (
     save_as,
 )
 from ltc.errors import ApplicationError, NotAllowed
+from ltc.events import emit_for
 from pipeline.services.opportunities import authority_limit
 
 HUNDRED = Decimal("100")
@@ -218,4 +219,5 @@ def contract_change_apply(*, change: ContractChange, actor: User) -> ContractCha
     save_as(locked, actor, update_fields=fields)
     ch.status, ch.applied_at = ContractChange.Status.APPLIED, timezone.now()
     save_as(ch, actor, update_fields=["status", "applied_at", "updated_at"])
+    emit_for("contract.changed", ch, actor=actor)
     return ch

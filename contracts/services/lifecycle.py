@@ -25,6 +25,7 @@ from contracts.services.access import (
     save_as,
 )
 from ltc.errors import ApplicationError, NotAllowed
+from ltc.events import emit_for
 from pipeline.models import Opportunity
 from pipeline.selectors import opportunity_visible_to
 from pipeline.services.opportunities import opportunity_mark_won
@@ -159,6 +160,7 @@ def _insert_contract(*, actor: User, plan: list[dict], **fields: Any) -> Contrac
         ) from exc
     for row in plan:
         save_as(PaymentMilestone(contract=contract, **row), actor)
+    emit_for("contract.signed", contract, actor=actor)
     return contract
 
 

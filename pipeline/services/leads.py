@@ -25,6 +25,7 @@ from simple_history.utils import bulk_update_with_history
 from accounts.models import User
 from accounts.selectors import scope_for
 from ltc.errors import ApplicationError, NotAllowed
+from ltc.events import emit_for
 from pipeline.models import (
     Lead,
     LeadQualification,
@@ -541,6 +542,7 @@ def lead_convert(
         actor=actor,
         reason=_("Converted to opportunity #%(id)s 已转化为机会点") % {"id": opportunity.pk},
     )
+    emit_for("lead.converted", lead, actor=actor, opportunity=opportunity)
     return opportunity
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import OrgUnit, User
 from accounts.selectors import scope_for
 from ltc.errors import ApplicationError, NotAllowed
+from ltc.events import emit_for
 from pipeline.models import GateDecision, Opportunity, Stage
 from pipeline.services.opportunities.access import check_open, lock_visible, save_as
 from pipeline.services.opportunities.team import check_triangle_complete
@@ -211,4 +212,5 @@ def gate_decide(
         escalated_to=level if level.pk != opp.org_unit_id else None,
     )
     save_as(decision, actor)
+    emit_for("gate.decided", decision, actor=actor)
     return decision

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from ltc.errors import ApplicationError
+from ltc.events import emit_for
 from pipeline.models import OPEN_STAGES, Opportunity, OpportunityLine, Stage, StageTransition
 from pipeline.services.opportunities.access import check_can_drive, check_open, lock_visible, save_as
 from pipeline.services.opportunities.create import check_amount, stage_probability
@@ -56,6 +57,8 @@ def _transition(*, opp: Opportunity, actor: User, to_stage: str, reason: str) ->
             opp.close_reason = reason[:255]
             fields.append("close_reason")
     save_as(opp, actor, update_fields=fields, reason=reason)
+    if to_stage not in OPEN_STAGES:
+        emit_for(f"opportunity.{to_stage.lower()}", opp, actor=actor)
     return opp
 
 
