@@ -115,6 +115,7 @@ class Loader:
         self.tables: dict[type[models.Model], Table] = {}
         self.stats: dict[str, TableStat] = {}
         self._next_ids: dict[type[models.Model], int] = {}
+        self._restore: list[str] = []
 
     def stat_for(self, model: type[models.Model]) -> TableStat:
         label = model._meta.label
@@ -128,9 +129,57 @@ class Loader:
             if existing.columns != tuple(columns):
                 raise ValueError(f"{model._meta.label} is already open with other columns")
             return existing
+        if self.use_copy:
+            self._set_aside_constraints(model)
         table = Table(self, model, columns)
         self.tables[model] = table
         return table
+
+    def _set_aside_constraints(self, model: type[models.Model]) -> None:
+        """Drop a table's foreign keys, unique constraints and secondary indexes before loading it.
+
+        Checking 20M rows one by one (deferred FK triggers fire per row at commit) costs far more than
+        re-creating each constraint once at the end, which validates every row in one pass: a bad row
+        still fails the run. The primary key and CHECK constraints stay in place throughout.
+        """
+        table = model._meta.db_table
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') ORDER BY contype DESC, conname",
+                [table],
+            )
+            constraints = cursor.fetchall()
+            cursor.execute(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
+                "AND NOT i.indisprimary AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            qn = self.connection.ops.quote_name
+            for name, definition, _kind in constraints:
+                cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+                self._restore.append(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+            for name, definition in indexes:
+                cursor.execute(f"DROP INDEX {qn(name)}")
+                self._restore.insert(0, definition)  # indexes first, then unique, then foreign keys
+
+    def restore_constraints(self) -> None:
+        """Re-create what `_set_aside_constraints` dropped (validating every row), then ANALYZE."""
+        if not self.use_copy:
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+            statements = [s for s in self._restore if s.startswith("CREATE")]
+            statements += [s for s in self._restore if " UNIQUE " in s and not s.startswith("CREATE")]
+            statements += [s for s in self._restore if " FOREIGN KEY " in s]
+            for sql in statements:
+                cursor.execute(sql)
+            self._restore = []
+            for table in self.tables.values():
+                cursor.execute(f"ANALYZE {self.connection.ops.quote_name(table.model._meta.db_table)}")
 
     def first_id(self, model: type[models.Model], count: int) -> int:
         """Reserve `count` ids for `model`; returns the first. Ids follow whatever the table holds."""

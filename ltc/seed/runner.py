@@ -124,6 +124,9 @@ def seed_demo(
         loader.reset_sequences()
         phases.append(("final flush", time.perf_counter() - t0))
         t0 = time.perf_counter()
+        loader.restore_constraints()
+        phases.append(("constraints and indexes", time.perf_counter() - t0))
+        t0 = time.perf_counter()
     phases.append(("commit", time.perf_counter() - t0))
     result = SeedResult(
         scale=scale,
