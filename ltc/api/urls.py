@@ -4,12 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from ltc.api.docs import RedocDocsView, SwaggerDocsView
+from ltc.api.metrics import FunnelMetricsApi
 
 v1 = [
     path("", include("accounts.urls")),
     path("", include("relationships.urls")),
     path("", include("pipeline.urls")),
     path("", include("contracts.urls")),
+    path("metrics/funnel/", FunnelMetricsApi.as_view(), name="api-metrics-funnel"),
     path("", include("ltc.api.webhooks")),
 ]
 
