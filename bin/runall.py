@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if wait_until_ready(url, children, 90, stopping):
             lines = [f"LTC CRM is running: http://{args.host}:{args.port}/  (Ctrl-C stops everything)"]
             if args.banner_file and args.banner_file.exists():
-                lines += ["", *args.banner_file.read_text(encoding="utf-8").rstrip().splitlines()]
+                lines += ["", *args.banner_file.read_text(encoding="utf-8").strip("\n").splitlines()]
             rule = "=" * 78
             say(supervisor, rule)
             for line in lines:
