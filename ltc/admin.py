@@ -371,6 +371,9 @@ class WebhookDeliveryAttemptInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("number",)
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and scope_for(request.user).everything
+
     def has_add_permission(self, request, obj=None):
         return False
 

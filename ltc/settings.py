@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "pipeline.models.LeadStatus",
         "ContractStatusEnum": "contracts.models.ContractStatus",
         "InvoiceStatusEnum": "contracts.models.InvoiceStatus",
+        "WebhookDeliveryStatusEnum": "ltc.models.WebhookDeliveryStatus",
     },
 }
 
