@@ -8,15 +8,18 @@ the choices a foreign-key field accepts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LoginFailure, OrgUnit, User
@@ -81,6 +84,48 @@ class VisibleAdminMixin(ScopedChoicesMixin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._require_visible(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --- Admin actions that go through the services ------------------------------------------------------
+
+
+class ReasonActionForm(ActionForm):
+    """The action bar with a reason box, for the transitions that need one (close, lose, abandon…)."""
+
+    reason = forms.CharField(label=_("Reason 原因"), required=False, max_length=255)
+
+
+def action_reason(request: HttpRequest) -> str:
+    return (request.POST.get("reason") or "").strip()
+
+
+def run_service_action(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    call: Callable[[Any], Any],
+    done: str,
+) -> int:
+    """Call a service once per selected row (each in its own transaction). A refusal (ApplicationError,
+    NotAllowed) becomes an error message naming the row; the others go on. Reports how many succeeded."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            call(obj)
+        except ApplicationError as exc:
+            details = "; ".join(str(message) for messages_ in exc.extra.values() for message in messages_)
+            text = f"{obj}: {exc.message}" + (f" ({details})" if details else "")
+            model_admin.message_user(request, text, level=messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        model_admin.message_user(
+            request,
+            gettext("%(done)s: %(count)d succeeded. 成功 %(count)d 条。")
+            % {"count": succeeded, "done": done},
+            level=messages.SUCCESS,
+        )
+    return succeeded
 
 
 # --- Org tree ---------------------------------------------------------------------------------------

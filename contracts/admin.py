@@ -6,12 +6,22 @@ services that record money, so the admin shows them read-only.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ScopedChoicesMixin, VisibleAdminMixin
+from accounts.admin import (
+    ReasonActionForm,
+    ScopedChoicesMixin,
+    VisibleAdminMixin,
+    action_reason,
+    run_service_action,
+)
 from accounts.selectors import Scope, scope_for
 from contracts.models import (
     Contract,
@@ -27,6 +37,16 @@ from contracts.selectors import (
     milestone_visible_to,
     receipt_visible_to,
 )
+from contracts.services import contract_close, contract_confirm, invoice_cancel, opportunity_win
+from pipeline.admin import OpportunityAdmin
+from pipeline.models import Opportunity
+
+
+class ContractActionForm(ActionForm):
+    """The action bar of contracts: closing needs an evaluation and a 1–5 score."""
+
+    evaluation = forms.CharField(label=_("Evaluation 评价"), required=False, max_length=500)
+    evaluation_score = forms.CharField(label=_("Score 1–5 评分"), required=False, max_length=1)
 
 
 class PaymentMilestoneInline(admin.TabularInline):
@@ -85,9 +105,40 @@ class ContractAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     ordering = ("-signed_on", "-id")
     show_full_result_count = False
     inlines = (PaymentMilestoneInline, ContractChangeInline)
+    action_form = ContractActionForm
+    actions = ("confirm_contracts", "close_contracts")
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
         return contract_visible_to(request.user, scope=scope)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The status moves through the contract services (the actions below).
+        return (*super().get_readonly_fields(request, obj), "status", "evaluation", "evaluation_score")
+
+    @admin.action(description=_("Confirm contract 确认合同"), permissions=["change"])
+    def confirm_contracts(self, request, queryset):
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda contract: contract_confirm(contract=contract, actor=request.user),
+            gettext("Confirmed 已确认"),
+        )
+
+    @admin.action(description=_("Close and evaluate 关闭并评价"), permissions=["change"])
+    def close_contracts(self, request, queryset):
+        evaluation = (request.POST.get("evaluation") or "").strip()
+        raw_score = (request.POST.get("evaluation_score") or "").strip()
+        score = int(raw_score) if raw_score.isdigit() else 0  # the service refuses anything but 1–5
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda contract: contract_close(
+                contract=contract, actor=request.user, evaluation=evaluation, evaluation_score=score
+            ),
+            gettext("Closed 已关闭"),
+        )
 
 
 @admin.register(PaymentMilestone)
@@ -161,9 +212,25 @@ class InvoiceAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "issued_on"
     ordering = ("-issued_on", "-id")
     show_full_result_count = False
+    action_form = ReasonActionForm
+    actions = ("cancel_invoices",)
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
         return invoice_visible_to(request.user, scope=scope)
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "status")
+
+    @admin.action(description=_("Cancel unpaid invoice 作废未回款发票"), permissions=["change"])
+    def cancel_invoices(self, request, queryset):
+        reason = action_reason(request)
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda invoice: invoice_cancel(invoice=invoice, actor=request.user, reason=reason),
+            gettext("Cancelled 已作废"),
+        )
 
 
 @admin.register(Receipt)
@@ -202,3 +269,25 @@ class ContractNumberSequenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Winning opens the contract: the contracts layer adds that action to the opportunity admin ------------
+
+
+class OpportunityWinAdmin(OpportunityAdmin):
+    actions = (*OpportunityAdmin.actions, "win_and_open_contract")
+
+    @admin.action(description=_("Win and open contract 赢单并生成合同"), permissions=["change"])
+    def win_and_open_contract(self, request, queryset):
+        reason = action_reason(request)
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda opp: opportunity_win(opportunity=opp, actor=request.user, reason=reason),
+            gettext("Won, contract opened 已赢单并生成合同"),
+        )
+
+
+admin.site.unregister(Opportunity)
+admin.site.register(Opportunity, OpportunityWinAdmin)

@@ -9,11 +9,21 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import ScopedChoicesMixin, VisibleAdminMixin
+from accounts.admin import (
+    ReasonActionForm,
+    ScopedChoicesMixin,
+    VisibleAdminMixin,
+    action_reason,
+    run_service_action,
+)
 from accounts.selectors import Scope, users_below
+from ltc.errors import ApplicationError
 from pipeline.models import (
+    OPEN_STAGES,
     GateDecision,
     Lead,
     LeadQualification,
@@ -24,10 +34,17 @@ from pipeline.models import (
     OpportunityLine,
     OpportunityTeamMember,
     Product,
+    Stage,
     StageTransition,
     SupportRequest,
 )
 from pipeline.selectors import gate_decision_visible_to, lead_visible_to, opportunity_visible_to
+from pipeline.services.leads import lead_close, lead_convert
+from pipeline.services.opportunities import (
+    opportunity_abandon,
+    opportunity_lose,
+    opportunity_move_stage,
+)
 
 
 def under_visible_leads(qs: QuerySet, request: HttpRequest, scope: Scope) -> QuerySet:
@@ -135,9 +152,36 @@ class LeadAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     ordering = ("-created_at", "-id")
     show_full_result_count = False
     inlines = (LeadQualificationInline, LeadReviewInline)
+    action_form = ReasonActionForm
+    actions = ("convert_leads", "close_leads")
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
         return lead_visible_to(request.user, scope=scope)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The status moves through the lead services (the actions below), never by editing the field.
+        return (*super().get_readonly_fields(request, obj), "status", "close_reason")
+
+    @admin.action(description=_("Convert to opportunity 转化为机会点"), permissions=["change"])
+    def convert_leads(self, request, queryset):
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_convert(lead=lead, actor=request.user),
+            gettext("Converted 已转化"),
+        )
+
+    @admin.action(description=_("Close lead (reason required) 关闭线索（须填原因）"), permissions=["change"])
+    def close_leads(self, request, queryset):
+        reason = action_reason(request)
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_close(lead=lead, actor=request.user, reason=reason),
+            gettext("Closed 已关闭"),
+        )
 
 
 @admin.register(LeadQualification)
@@ -228,9 +272,55 @@ class OpportunityAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     ordering = ("-updated_at", "-id")
     show_full_result_count = False
     inlines = (OpportunityTeamMemberInline, OpportunityLineInline, GateDecisionInline)
+    action_form = ReasonActionForm
+    actions = ("advance_stage", "mark_lost", "abandon")
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
         return opportunity_visible_to(request.user, scope=scope)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The stage moves through the stage services (the actions below), which check gates and record who.
+        return (*super().get_readonly_fields(request, obj), "stage", "close_reason")
+
+    @admin.action(description=_("Advance to next stage 推进到下一阶段"), permissions=["change"])
+    def advance_stage(self, request, queryset):
+        reason = action_reason(request)
+
+        def advance(opp: Opportunity) -> None:
+            if opp.stage not in OPEN_STAGES:
+                raise ApplicationError(
+                    _("Only an open opportunity can advance. 只有进行中的机会点才能推进。"),
+                    {"stage": [opp.get_stage_display()]},
+                )
+            # From NEGOTIATE the next stage is WON, which the service refuses as a stage move: winning opens
+            # the contract, so it is the "win and open contract" action of the contracts admin.
+            stages = (*OPEN_STAGES, Stage.WON)
+            to_stage = stages[stages.index(opp.stage) + 1]
+            opportunity_move_stage(opportunity=opp, actor=request.user, to_stage=to_stage, reason=reason)
+
+        run_service_action(self, request, queryset, advance, gettext("Advanced 已推进"))
+
+    @admin.action(description=_("Mark lost (reason required) 丢单（须填原因）"), permissions=["change"])
+    def mark_lost(self, request, queryset):
+        reason = action_reason(request)
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda opp: opportunity_lose(opportunity=opp, actor=request.user, reason=reason),
+            gettext("Marked lost 已丢单"),
+        )
+
+    @admin.action(description=_("Abandon (reason required) 放弃（须填原因）"), permissions=["change"])
+    def abandon(self, request, queryset):
+        reason = action_reason(request)
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda opp: opportunity_abandon(opportunity=opp, actor=request.user, reason=reason),
+            gettext("Abandoned 已放弃"),
+        )
 
 
 @admin.register(OpportunityTeamMember)
