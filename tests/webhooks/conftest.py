@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class Receiver:
     url: str = ""
     secret: str = ""
     status: int = 200
+    delay: float = 0.0  # seconds to wait before answering
     body: bytes = b'{"ok": true}'
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
@@ -53,6 +55,7 @@ def receiver():
                 self.headers.get("X-LTC-Signature", ""),
             )
             state.requests.append(Received(self.path, self.headers, body, verified))
+            time.sleep(state.delay)
             self.send_response(state.status)
             for name, value in state.headers.items():
                 self.send_header(name, value)
