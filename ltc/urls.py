@@ -12,4 +12,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", views.home, name="home"),
+    path("", include("relationships.web_urls")),
+    path("", include("pipeline.web_urls")),
+    path("", include("contracts.web_urls")),
 ]

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from pipeline.views import my_week
 
 
 def _check_database() -> dict:
@@ -63,4 +64,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """The home page is the user's week (pipeline.views.my_week)."""
+    return my_week(request)
