@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
 
@@ -17,6 +18,26 @@ class ApiFilterSet(django_filters.FilterSet):
         lookup_expr="gte",
         help_text="Rows changed at or after this time (ISO 8601), for incremental sync.",
     )
+
+    def is_valid(self) -> bool:
+        """Also refuse a present but empty value (`?updated_since=`) of any filter but free text: django-filter
+        would skip it, and the client would get the whole list while believing it had filtered."""
+        valid = super().is_valid()
+        if not self.is_bound:
+            return valid
+        for name, flt in self.filters.items():
+            if isinstance(flt, django_filters.CharFilter) or name not in self.data:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            if any(value == "" for value in values):
+                self.form.add_error(
+                    name,
+                    _(
+                        "An empty value: give one or leave the parameter out. 参数值为空：请填写或省略该参数。"
+                    ),
+                )
+                valid = False
+        return valid
 
 
 MAX_ID = 2**63 - 1

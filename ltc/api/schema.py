@@ -90,7 +90,8 @@ class LtcAutoSchema(AutoSchema):
             params.append(
                 OpenApiParameter(
                     "Idempotency-Key",
-                    str,
+                    # What ltc.api.idempotency accepts: 1 to 255 printable ASCII characters.
+                    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~][ -~]*$"},
                     OpenApiParameter.HEADER,
                     description="Any unique string (≤ 255 printable ASCII): a retry with the same key and body "
                     "replays the first response; the same key with another body is a 422.",
@@ -100,7 +101,8 @@ class LtcAutoSchema(AutoSchema):
             params.append(
                 OpenApiParameter(
                     "If-Match",
-                    str,
+                    # Blank is the same as missing (428).
+                    {"type": "string", "minLength": 1, "pattern": "\\S"},
                     OpenApiParameter.HEADER,
                     required=True,
                     description="The ETag of your last read of this record (428 if missing, 412 if stale).",

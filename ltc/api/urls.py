@@ -1,9 +1,10 @@
 """/api/: the schema, the docs and version 1 of the resources (each app's urls.py)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from ltc.api.docs import RedocDocsView, SwaggerDocsView
+from ltc.api.fallback import ApiNotFound
 from ltc.api.metrics import FunnelMetricsApi
 
 v1 = [
@@ -20,4 +21,6 @@ urlpatterns = [
     path("docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
     path("v1/", include(v1)),
+    # Last: whatever else is under /api/ is the JSON 404 envelope, not Django's HTML page.
+    re_path(r"^", ApiNotFound.as_view(), name="api-not-found"),
 ]

@@ -1,0 +1,84 @@
+"""Regressions found by the OpenAPI fuzz run (bench/fuzz.sh): each test pins one answer schemathesis flagged."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.api.conftest import token_client
+from tests.api.test_auth import assert_envelope
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _schema() -> dict:
+    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/customers/null,null/"),
+        ("patch", "/api/v1/contacts/abc/"),
+        ("post", "/api/v1/opportunities/1/lines/x/y/"),
+        ("delete", "/api/v1/no-such-resource/"),
+        ("post", "/api/v1/customers"),  # no trailing slash: never Django's APPEND_SLASH error page
+        ("get", "/api/nothing-here/"),
+    ],
+)
+def test_a_path_that_names_no_endpoint_is_the_json_404_envelope(method, path):
+    """Was Django's HTML 404 page (ST105 undocumented Content-Type)."""
+    response = getattr(APIClient(), method)(path, HTTP_ACCEPT="application/json")
+    assert response["Content-Type"].startswith("application/json")
+    assert_envelope(response, 404, "not_found")
+
+
+def test_the_fallback_is_not_an_operation_of_the_schema():
+    paths = _schema()["paths"]
+    assert paths and all(path.startswith("/api/v1/") and path.endswith("/") for path in paths)
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/api/v1/customers/", "updated_since"),
+        ("/api/v1/customers/", "tier"),
+        ("/api/v1/org-units/", "is_active"),
+        ("/api/v1/org-units/", "kind"),
+        ("/api/v1/users/", "org_unit"),
+    ],
+)
+def test_an_empty_filter_value_is_a_field_error_not_an_unfiltered_list(tree, url, param):
+    """`?updated_since=` used to answer the whole list (ST201 schema-violating request accepted)."""
+    CustomerFactory(account_dept=tree["dept1"])
+    body = assert_envelope(token_client(["*:read"]).get(url, {param: ""}), 400, "invalid")
+    assert param in body["errors"]
+
+
+def test_an_empty_free_text_filter_is_still_allowed(tree):
+    CustomerFactory(account_dept=tree["dept1"])
+    response = token_client(["*:read"]).get("/api/v1/org-units/", {"code": ""})
+    assert response.status_code == 200
+
+
+def test_the_schema_says_what_if_match_and_idempotency_key_accept():
+    """A blank If-Match is a 428 and a 256-character key a 400: the schema now says so (ST202)."""
+    schema = _schema()
+    patch = schema["paths"]["/api/v1/customers/{id}/"]["patch"]
+    if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")
+    assert if_match["required"] and if_match["schema"]["minLength"] == 1 and if_match["schema"]["pattern"]
+    post = schema["paths"]["/api/v1/customers/"]["post"]
+    key = next(p for p in post["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["schema"]["maxLength"] == 255
+
+
+def test_a_blank_if_match_is_428_and_a_long_idempotency_key_400(tree):
+    customer = CustomerFactory(account_dept=tree["dept1"])
+    http = token_client(["admin"])
+    url = f"/api/v1/customers/{customer.pk}/"
+    assert_envelope(http.patch(url, {"name": "x"}, format="json", HTTP_IF_MATCH="  "), 428)
+    response = http.post(
+        "/api/v1/customers/", {"name": "新客户"}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256
+    )
+    assert "Idempotency-Key" in assert_envelope(response, 400)["errors"]
