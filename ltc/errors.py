@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -68,7 +69,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        message = "Invalid input."
+        message = _("Invalid input: see the errors of each field. 输入有误，请查看各字段的错误。")
         response.data = {"message": message, "code": "invalid", "errors": _flatten(errors)}
     else:
         detail = getattr(exc, "detail", str(exc))

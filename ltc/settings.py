@@ -242,6 +242,18 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "contracts.models.ContractStatus",
         "InvoiceStatusEnum": "contracts.models.InvoiceStatus",
         "WebhookDeliveryStatusEnum": "ltc.models.WebhookDeliveryStatus",
+        "OrgUnitKindEnum": "accounts.models.OrgUnitKind",
+        "JobRoleEnum": "accounts.models.UserJobRole",
+        "PreferredLanguageEnum": "accounts.models.UserLanguage",
+        "StageEnum": "pipeline.models.Stage",
+        "PaymentMilestoneKindEnum": "contracts.models.PaymentMilestoneKind",
+        "PaymentTermsEnum": "contracts.models.ContractPaymentTerms",
+        # The subsets a contracts bulk upsert accepts (no CUSTOM terms, no CLOSED status).
+        "ContractBulkPaymentTermsEnum": ["STANDARD", "DELIVERY", "ADVANCE_FAC"],
+        "ContractBulkStatusEnum": ["RECEIVED", "EXECUTING"],
+        "MarketTypeBulkEnum": ["BREAKTHROUGH", "NEW", "MATURE"],
+        "SupportRequestStatusEnum": "pipeline.models.SupportRequestStatus",
+        "ContractChangeStatusEnum": "contracts.models.ContractChangeStatus",
     },
 }
 

@@ -85,6 +85,8 @@ class BulkField:
     pattern: str | None = None
     #: Normalises a cleaned string (e.g. a tax id's spaces and case), as the services do.
     transform: Callable[[str], Any] | None = None
+    #: False: an input the spec's `prepare` hook reads (e.g. a milestone's sequence) but no column of the table.
+    write: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,12 @@ class BulkReference:
     required: bool = False
     nullable: bool = True
     help_text: str = ""
+    #: More columns of the referenced objects, read by the same IN query, for the spec's hooks:
+    #: `ctx.ref_data[name][pk][column]` (e.g. a customer's account department, an invoice's contract).
+    fetch: tuple[str, ...] = ()
+    #: The value may name another row of the same request (by the key or a `match_on` column the rows send):
+    #: a parent unit, a manager. Such a reference is filled in once that row is written (see `write_order`).
+    within_batch: bool = False
 
     @property
     def column(self) -> str:
@@ -120,6 +128,20 @@ class BulkSpec:
     #: or the model defaults for a new record, overlaid with the row sent) and returns {field: value}.
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     derive_reads: tuple[str, ...] = ()
+    #: Columns of the existing rows the hooks need: `ctx.reads[key][column]` (read by the same one query).
+    reads: tuple[str, ...] = ()
+    #: Cross-row and cross-table rules, after the references are resolved: may add errors with
+    #: `ctx.error(...)`, set computed columns on `ctx.rows`, and returns the names of those extra columns.
+    #: A constant number of queries, whatever the number of rows.
+    prepare: Callable[[BulkContext], list[str]] | None = None
+    #: Values of columns not sent, for the rows inserted (existing rows keep theirs): {field: value}.
+    insert_values: Callable[[User], dict[str, Any]] | None = None
+    #: Rows are written in groups, in the order of this number (e.g. an org unit's level): a `within_batch`
+    #: reference to a row of an earlier group is resolved before its own group is written (one query).
+    write_order: Callable[[dict[str, Any], BulkContext], int] | None = None
+    #: Runs after the write in the same transaction (a constant number of statements): running totals,
+    #: materialised paths, child rows. May raise `BulkRowsInvalid` (everything is rolled back).
+    after_write: Callable[[BulkContext, BulkResult], None] | None = None
 
     def names(self) -> dict[str, BulkField | BulkReference]:
         return {item.name: item for item in (*self.fields, *self.references)}
@@ -201,6 +223,28 @@ class BulkRowsInvalid(Exception):
         return _(
             "%(count)d row(s) are invalid; nothing was written. %(count)d 行数据有误，未写入任何数据。"
         ) % {"count": len({e["index"] for e in self.errors})}
+
+
+@dataclass
+class BulkContext:
+    """What the hooks of a spec see: the cleaned rows (references resolved to ids), the field names sent,
+    the existing rows' `reads`, the referenced objects' `fetch` columns, and the errors so far."""
+
+    spec: BulkSpec
+    actor: User
+    scope: Scope
+    rows: list[dict[str, Any]]
+    sent: list[str]
+    errors: list[dict[str, Any]]
+    existing: dict[str, bool] = field(default_factory=dict)
+    reads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ref_data: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    #: {reference name: {row index: key of the row of this request it names}}
+    deferred: dict[str, dict[int, str]] = field(default_factory=dict)
+    now: dt.datetime = field(default_factory=timezone.now)
+
+    def error(self, index: int, name: str, message: str) -> None:
+        self.errors.append({"index": index, "field": name, "message": message})
 
 
 # --- Row validation (pure Python) ------------------------------------------------------------------
@@ -384,46 +428,66 @@ def _clean_reference(ref: BulkReference, value: Any) -> str | None:
 # --- Lookups: one query per referenced type, one for existing keys, one per unique field ------------------
 
 
-def _resolve_references(
-    spec: BulkSpec, rows: list[dict], sent: Iterable[str], actor: User, scope: Scope, errors: list[dict]
-) -> None:
+def _resolve_references(ctx: BulkContext) -> None:
+    spec, rows, sent = ctx.spec, ctx.rows, ctx.sent
     for ref in spec.references:
         if ref.name not in sent:
             continue
         wanted = {row[ref.name] for row in rows if row.get(ref.name)}
         found: dict[str, int] = {}
+        data: dict[int, dict[str, Any]] = {}
         if wanted:
             match = Q()
             for column in ref.match_on:
                 match |= Q(**{f"{column}__in": wanted})
-            candidates = ref.queryset(actor, scope).filter(match).values_list("pk", *ref.match_on)
+            candidates = (
+                ref.queryset(ctx.actor, ctx.scope).filter(match).values_list("pk", *ref.match_on, *ref.fetch)
+            )
             # Earlier columns win: fill from the last to the first.
             table = list(candidates)
             for position in reversed(range(len(ref.match_on))):
                 for values in table:
                     if values[position + 1] is not None:
                         found[str(values[position + 1])] = values[0]
+            width = 1 + len(ref.match_on)
+            data = {values[0]: dict(zip(ref.fetch, values[width:], strict=True)) for values in table}
+        ctx.ref_data[ref.name] = data
+        in_batch = _batch_index(ref, spec, rows, sent) if ref.within_batch else {}
         for index, row in enumerate(rows):
             value = row.get(ref.name)
             if value is None:
                 continue
             pk = found.get(value)
-            if pk is None:
-                errors.append(
-                    {
-                        "index": index,
-                        "field": ref.name,
-                        "message": _("No %(what)s you may use has this %(on)s. 未找到可用的对象：%(value)s。")
-                        % {"what": ref.name, "on": " / ".join(ref.match_on), "value": value},
-                    }
+            if pk is None and value in in_batch:
+                ctx.deferred.setdefault(ref.name, {})[index] = in_batch[value]
+            elif pk is None:
+                ctx.error(
+                    index,
+                    ref.name,
+                    _("No %(what)s you may use has this %(on)s. 未找到可用的对象：%(value)s。")
+                    % {"what": ref.name, "on": " / ".join(ref.match_on), "value": value},
                 )
             row[ref.name] = pk
 
 
+def _batch_index(ref: BulkReference, spec: BulkSpec, rows: list[dict], sent: list[str]) -> dict[str, str]:
+    """{value a row may be named by (its key, or a `match_on` column sent): that row's key}."""
+    index: dict[str, str] = {}
+    for column in reversed(ref.match_on):
+        if column != spec.key and column not in sent:
+            continue
+        for row in rows:
+            value, key = row.get(column), row.get(spec.key)
+            if isinstance(value, str) and value and key is not None:
+                index[value] = key
+    return index
+
+
 def _existing_keys(
     spec: BulkSpec, keys: list[str], actor: User, scope: Scope
-) -> tuple[dict[str, bool], dict[str, tuple]]:
-    """({key: visible?}, {key: values of `derive_reads`}) of the rows that already exist: one query."""
+) -> tuple[dict[str, bool], dict[str, tuple], dict[str, dict[str, Any]]]:
+    """({key: visible?}, {key: values of `derive_reads`}, {key: {column: value} of `reads`}) of the rows that
+    already exist: one query."""
     qs = spec.model._default_manager.filter(**{f"{spec.key}__in": keys})
     if scope.everything:
         qs = qs.annotate(_bulk_visible=Value(True, output_field=models.BooleanField()))
@@ -437,11 +501,16 @@ def _existing_keys(
             )
         )
     existing: dict[str, bool] = {}
-    reads: dict[str, tuple] = {}
-    for key, is_visible, *values in qs.values_list(spec.key, "_bulk_visible", *spec.derive_reads):
+    derived: dict[str, tuple] = {}
+    reads: dict[str, dict[str, Any]] = {}
+    width = len(spec.derive_reads)
+    for key, is_visible, *values in qs.values_list(
+        spec.key, "_bulk_visible", *spec.derive_reads, *spec.reads
+    ):
         existing[key] = bool(is_visible)
-        reads[key] = tuple(values)
-    return existing, reads
+        derived[key] = tuple(values[:width])
+        reads[key] = dict(zip(spec.reads, values[width:], strict=True))
+    return existing, derived, reads
 
 
 def _derive(spec: BulkSpec, rows: list[dict], sent: list[str], reads: dict[str, tuple]) -> list[str]:
@@ -516,9 +585,11 @@ class _Plan:
     others: list[tuple[models.Field, Any]]
     update: list[models.Field]
     pk_column: str
+    #: The time-stamp columns the table has ("created_at", "updated_at"), set to the request's time.
+    stamps: list[str] = field(default_factory=list)
 
 
-def _plan(spec: BulkSpec, sent: list[str]) -> _Plan:
+def _plan(spec: BulkSpec, sent: list[str], insert_values: dict[str, Any] | None = None) -> _Plan:
     meta = spec.model._meta
     skip = {meta.pk.attname, "created_at", "updated_at"}
     insertable = [f for f in meta.concrete_fields if f.attname not in skip]
@@ -527,12 +598,21 @@ def _plan(spec: BulkSpec, sent: list[str]) -> _Plan:
     update = [by_name[name] for name in sent]
     carried = [key, *update]
     others = []
+    insert_values = insert_values or {}
     for f in insertable:
         if f in carried:
             continue
-        default = f.get_default() if f.has_default() or f.null else ("" if f.empty_strings_allowed else None)
+        if f.name in insert_values:
+            default = insert_values[f.name]
+        elif f.has_default() or f.null:
+            default = f.get_default()
+        else:
+            default = "" if f.empty_strings_allowed else None
         others.append((f, f.get_db_prep_save(default, connection)))
-    return _Plan(meta.db_table, key, carried, others, update, meta.pk.column)
+    stamps = [
+        name for name in ("created_at", "updated_at") if any(f.attname == name for f in meta.concrete_fields)
+    ]
+    return _Plan(meta.db_table, key, carried, others, update, meta.pk.column, stamps)
 
 
 def _row_values(plan: _Plan, row: dict) -> list[Any]:
@@ -576,9 +656,13 @@ def _upsert_sql(plan: _Plan, source: str, source_columns: list[str], excluded: s
         selects.append(f"CASE WHEN cur.{qn(plan.pk_column)} IS NULL THEN %s ELSE cur.{qn(f.column)} END")
         params.append(default)
     set_cols = [qn(f.column) for f in plan.update]
-    updated_at = qn("updated_at")
-    set_sql = ", ".join(
-        [f"{c} = {excluded}.{c}" for c in set_cols] + [f"{updated_at} = {excluded}.{updated_at}"]
+    stamp_cols = [qn(name) for name in plan.stamps]
+    set_sql = (
+        ", ".join(
+            [f"{c} = {excluded}.{c}" for c in set_cols]
+            + ([f"{qn('updated_at')} = {excluded}.{qn('updated_at')}"] if "updated_at" in plan.stamps else [])
+        )
+        or f"{key} = {excluded}.{key}"
     )
     if not set_cols:
         changed = "1 = 0"
@@ -592,10 +676,27 @@ def _upsert_sql(plan: _Plan, source: str, source_columns: list[str], excluded: s
             f"({', '.join(f'{table}.{c}' for c in set_cols)}) IS NOT "
             f"({', '.join(f'{excluded}.{c}' for c in set_cols)})"
         )
+    # Rows whose sent values equal the stored ones are dropped before the INSERT: they never reach the
+    # conflict path, so PostgreSQL neither attempts them nor locks them (an unchanged re-send writes no
+    # tuple, no lock, no WAL). The ON CONFLICT … WHERE stays for a row changed by someone in between.
+    pk = qn(plan.pk_column)
+    sent_source = source_columns[1 : 1 + len(set_cols)]
+    if not set_cols:
+        wanted = f"cur.{pk} IS NULL"
+    elif connection.vendor == "postgresql":
+        wanted = (
+            f"cur.{pk} IS NULL OR ROW({', '.join(f'cur.{c}' for c in set_cols)}) IS DISTINCT FROM "
+            f"ROW({', '.join(sent_source)})"
+        )
+    else:
+        wanted = (
+            f"cur.{pk} IS NULL OR ({', '.join(f'cur.{c}' for c in set_cols)}) IS NOT "
+            f"({', '.join(sent_source)})"
+        )
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}, {qn('created_at')}, {updated_at}) "
-        f"SELECT {', '.join(selects)}, %s, %s FROM {source} "
-        f"LEFT JOIN {table} AS cur ON cur.{key} = {source_columns[0]} WHERE true "
+        f"INSERT INTO {table} ({', '.join([*columns, *stamp_cols])}) "
+        f"SELECT {', '.join([*selects, *['%s'] * len(stamp_cols)])} FROM {source} "
+        f"LEFT JOIN {table} AS cur ON cur.{key} = {source_columns[0]} WHERE {wanted} "
         f"ON CONFLICT ({key}) DO UPDATE SET {set_sql} WHERE {changed} "
     )
     return sql, params
@@ -619,7 +720,7 @@ def _write_postgresql(plan: _Plan, values: list[list[Any]], now: dt.datetime) ->
             f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {carried} FROM {qn(plan.table)} WITH NO DATA"
         )
         cursor.copy_expert(f"COPY {temp} ({carried}) FROM STDIN", buffer)
-        cursor.execute(sql, [*params, now, now])
+        cursor.execute(sql, [*params, *[now] * len(plan.stamps)])
         return [(row[0], bool(row[1])) for row in cursor.fetchall()]
 
 
@@ -636,17 +737,78 @@ def _write_sqlite(plan: _Plan, values: list[list[Any]], now: dt.datetime) -> lis
     payload = json.dumps([[_sqlite_value(v) for v in row] for row in values], ensure_ascii=False)
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, stamp, stamp, payload])
+        cursor.execute(sql, [*params, *[stamp] * len(plan.stamps), payload])
         return [row[0] for row in cursor.fetchall()]
+
+
+def _fill_deferred(ctx: BulkContext, indexes: list[int], written: set[str]) -> None:
+    """Resolve the `within_batch` references of these rows to rows written by earlier groups (one query)."""
+    spec = ctx.spec
+    wanted: dict[str, list[tuple[str, int]]] = {}
+    for name, pending in ctx.deferred.items():
+        for index in indexes:
+            target = pending.get(index)
+            if target is not None and target in written:
+                wanted.setdefault(target, []).append((name, index))
+    if not wanted:
+        return
+    ids = dict(
+        spec.model._default_manager.filter(**{f"{spec.key}__in": list(wanted)}).values_list(spec.key, "pk")
+    )
+    for target, uses in wanted.items():
+        for name, index in uses:
+            ctx.rows[index][name] = ids[target]
+            del ctx.deferred[name][index]
+
+
+def _fix_deferred(ctx: BulkContext) -> list[str]:
+    """Point the remaining `within_batch` references (to rows written in the same statement) at their rows:
+    one UPDATE per reference column. Returns the keys of the rows changed."""
+    spec = ctx.spec
+    qn = connection.ops.quote_name
+    table, key, pk = qn(spec.model._meta.db_table), qn(spec.key), qn(spec.model._meta.pk.column)
+    touched: list[str] = []
+    for name, pending in ctx.deferred.items():
+        if not pending:
+            continue
+        column = qn(spec.model._meta.get_field(name).column)
+        pairs = [[ctx.rows[index][spec.key], target] for index, target in pending.items()]
+        payload = json.dumps(pairs, ensure_ascii=False)
+        if connection.vendor == "postgresql":
+            sql = (
+                f"UPDATE {table} SET {column} = p.{pk} FROM json_array_elements(%s::json) AS v "
+                f"JOIN {table} AS p ON p.{key} = v.value->>1 WHERE {table}.{key} = v.value->>0"
+            )
+        else:
+            sql = (
+                f"UPDATE {table} SET {column} = p.{pk} FROM json_each(%s) AS v "
+                f"JOIN {table} AS p ON p.{key} = json_extract(v.value, '$[1]') "
+                f"WHERE {table}.{key} = json_extract(v.value, '$[0]')"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [payload])
+        touched.extend(pair[0] for pair in pairs)
+    return touched
+
+
+def _write(plan: _Plan, rows: list[dict], existing: dict[str, bool], now: dt.datetime) -> tuple[list, list]:
+    values = [_row_values(plan, row) for row in rows]
+    if connection.vendor == "postgresql":
+        returned = _write_postgresql(plan, values, now)
+        return [k for k, inserted in returned if inserted], [k for k, inserted in returned if not inserted]
+    touched = _write_sqlite(plan, values, now)
+    return [k for k in touched if k not in existing], [k for k in touched if k in existing]
 
 
 def bulk_upsert(*, spec: BulkSpec, rows: Any, actor: User, api_client: ApiClient | None = None) -> BulkResult:
     """Create or update `rows` by their external id, all or nothing. Raises `BulkRowsInvalid` for bad rows."""
     scope = scope_for(actor)
     cleaned, sent, errors = _validate_rows(spec, rows)
+    ctx = BulkContext(spec=spec, actor=actor, scope=scope, rows=cleaned, sent=sent, errors=errors)
     keys = [row[spec.key] for row in cleaned if spec.key in row]
-    _resolve_references(spec, cleaned, sent, actor, scope, errors)
-    existing, reads = _existing_keys(spec, keys, actor, scope) if keys else ({}, {})
+    _resolve_references(ctx)
+    existing, derived, reads = _existing_keys(spec, keys, actor, scope) if keys else ({}, {}, {})
+    ctx.existing, ctx.reads = existing, reads
     names = spec.names()
     for index, row in enumerate(cleaned):
         key = row.get(spec.key)
@@ -668,6 +830,7 @@ def bulk_upsert(*, spec: BulkSpec, rows: Any, actor: User, api_client: ApiClient
             if (
                 item.required
                 and row.get(name) is None
+                and index not in ctx.deferred.get(name, {})
                 and not any(e["index"] == index and e["field"] == name for e in errors)
             ):
                 errors.append(
@@ -677,20 +840,37 @@ def bulk_upsert(*, spec: BulkSpec, rows: Any, actor: User, api_client: ApiClient
     if errors:
         raise BulkRowsInvalid(errors)
 
-    sent = _derive(spec, cleaned, sent, reads)
-    plan = _plan(spec, sent)
-    values = [_row_values(plan, row) for row in cleaned]
-    now = timezone.now()
+    sent = _derive(spec, cleaned, sent, derived)
+    ctx.sent = sent
+    if spec.prepare is not None:
+        sent = [*sent, *[name for name in spec.prepare(ctx) if name not in sent]]
+        if errors:
+            raise BulkRowsInvalid(errors)
+    virtual = {name for name, item in names.items() if isinstance(item, BulkField) and not item.write}
+    plan = _plan(
+        spec,
+        [name for name in sent if name not in virtual],
+        spec.insert_values(actor) if spec.insert_values is not None else None,
+    )
+    groups: dict[int, list[int]] = {}
+    for index, row in enumerate(cleaned):
+        order = spec.write_order(row, ctx) if spec.write_order is not None else 0
+        groups.setdefault(order, []).append(index)
+    now = ctx.now
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                returned = _write_postgresql(plan, values, now)
-                created_keys = [key for key, inserted in returned if inserted]
-                updated_keys = [key for key, inserted in returned if not inserted]
-            else:
-                touched = _write_sqlite(plan, values, now)
-                created_keys = [key for key in touched if key not in existing]
-                updated_keys = [key for key in touched if key in existing]
+            created_keys: list[str] = []
+            updated_keys: list[str] = []
+            written: set[str] = set()
+            for order in sorted(groups):
+                indexes = groups[order]
+                _fill_deferred(ctx, indexes, written)
+                created, updated = _write(plan, [cleaned[i] for i in indexes], existing, now)
+                created_keys += created
+                updated_keys += updated
+                written.update(cleaned[i][spec.key] for i in indexes)
+            done = set(created_keys) | set(updated_keys)
+            updated_keys += [key for key in _fix_deferred(ctx) if key not in done]
             result = BulkResult(
                 created=len(created_keys),
                 updated=len(updated_keys),
@@ -698,6 +878,8 @@ def bulk_upsert(*, spec: BulkSpec, rows: Any, actor: User, api_client: ApiClient
                 created_keys=created_keys,
                 updated_keys=updated_keys,
             )
+            if spec.after_write is not None:
+                spec.after_write(ctx, result)
             BulkUpsertAudit.objects.create(
                 resource=spec.resource,
                 actor=actor,
@@ -716,3 +898,131 @@ def bulk_upsert(*, spec: BulkSpec, rows: Any, actor: User, api_client: ApiClient
             code="conflict",
         ) from exc
     return result
+
+
+# --- Helpers for the hooks: one statement each, whatever the number of rows --------------------------------
+
+
+def _ids_sql(ids: Iterable[int]) -> tuple[str, Any]:
+    """An `IN (…)` operand for a list of ids, as ONE parameter (a JSON array), on PostgreSQL and SQLite."""
+    payload = json.dumps(sorted({int(i) for i in ids}))
+    if connection.vendor == "postgresql":
+        return "(SELECT (value #>> '{}')::bigint FROM json_array_elements(%s::json))", payload
+    return "(SELECT value FROM json_each(%s))", payload
+
+
+def recompute_totals(
+    *,
+    model: type[models.Model],
+    ids: Iterable[int],
+    child_model: type[models.Model],
+    fk: str,
+    target: str,
+    child_filter: str = "",
+    extra_sets: dict[str, str] | None = None,
+    now: dt.datetime,
+) -> None:
+    """One `UPDATE parent SET target = s.total … FROM (SELECT parent.id, SUM(child.amount) … GROUP BY)`: the
+    running total of `ids` recomputed from their children (optionally filtered, e.g. not cancelled), and
+    `extra_sets` ({column: SQL expression over `s.total` and the parent's columns as `p.<column>`}). Only the
+    rows whose values change are written (their `updated_at` too). A CHECK constraint violated by a new
+    total raises IntegrityError (the caller names the rows)."""
+    ids = list(ids)
+    if not ids:
+        return
+    qn = connection.ops.quote_name
+    table, child = qn(model._meta.db_table), qn(child_model._meta.db_table)
+    pk = qn(model._meta.pk.column)
+    fk_column = qn(child_model._meta.get_field(fk).column)
+    target_column = qn(model._meta.get_field(target).column)
+    in_sql, payload = _ids_sql(ids)
+    total = "COALESCE(SUM(c.amount), 0)"
+    if connection.vendor != "postgresql":
+        total = f"ROUND({total}, 2)"  # SQLite sums decimals as floats: back to cents
+    sets = {target_column: "s.total"}
+    for column, expr in (extra_sets or {}).items():
+        sets[qn(column)] = expr
+    # The parent's own columns are read from `p` (a copy joined in the subquery): portable to both backends.
+    p_columns = sorted(set(re.findall(r"p\.(\w+)", " ".join(sets.values()))))
+    select_p = "".join(f", p.{qn(col)} AS p_{col}" for col in p_columns)
+    group_p = "".join(f", p.{qn(col)}" for col in p_columns)
+    rendered = {
+        column: re.sub(r"p\.(\w+)", lambda m: f"s.p_{m.group(1)}", expr) for column, expr in sets.items()
+    }
+    join_filter = f" AND ({child_filter})" if child_filter else ""
+    changed = " OR ".join(f"{table}.{column} <> {expr}" for column, expr in rendered.items())
+    set_sql = ", ".join(f"{column} = {expr}" for column, expr in rendered.items())
+    sql = (
+        f"UPDATE {table} SET {set_sql}, {qn('updated_at')} = %s FROM ("
+        f"SELECT p.{pk} AS id, {total} AS total{select_p} FROM {table} AS p "
+        f"LEFT JOIN {child} AS c ON c.{fk_column} = p.{pk}{join_filter} "
+        f"WHERE p.{pk} IN {in_sql} GROUP BY p.{pk}{group_p}) AS s "
+        f"WHERE {table}.{pk} = s.id AND ({changed})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, payload])
+
+
+def over_limit_ids(
+    *,
+    model: type[models.Model],
+    ids: Iterable[int],
+    child_model: type[models.Model],
+    fk: str,
+    limit: str,
+    child_filter: str = "",
+) -> set[int]:
+    """The parents among `ids` whose children's amounts add up to more than their `limit` column (one query):
+    to name the rows behind a CHECK violation on a running total."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    qn = connection.ops.quote_name
+    table, child = qn(model._meta.db_table), qn(child_model._meta.db_table)
+    pk = qn(model._meta.pk.column)
+    fk_column = qn(child_model._meta.get_field(fk).column)
+    limit_column = qn(model._meta.get_field(limit).column)
+    in_sql, payload = _ids_sql(ids)
+    total = "COALESCE(SUM(c.amount), 0)"
+    if connection.vendor != "postgresql":
+        total = f"ROUND({total}, 2)"
+    join_filter = f" AND ({child_filter})" if child_filter else ""
+    sql = (
+        f"SELECT p.{pk} FROM {table} AS p LEFT JOIN {child} AS c ON c.{fk_column} = p.{pk}{join_filter} "
+        f"WHERE p.{pk} IN {in_sql} GROUP BY p.{pk}, p.{limit_column} HAVING {total} > p.{limit_column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [payload])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def insert_rows(*, model: type[models.Model], columns: list[str], values: list[list[Any]]) -> None:
+    """Insert many rows in one statement (PostgreSQL: COPY; SQLite: INSERT … SELECT FROM json_each)."""
+    if not values:
+        return
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    fields = [model._meta.get_field(name) for name in columns]
+    names = ", ".join(qn(f.column) for f in fields)
+    prepared = [
+        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in values
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            for row in prepared:
+                buffer.write("\t".join(_copy_value(v) for v in row))
+                buffer.write("\n")
+            buffer.seek(0)
+            cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+            return
+        selects = []
+        for position, f in enumerate(fields):
+            expr = f"json_extract(value, '$[{position}]')"
+            if f.get_internal_type() == "DecimalField":
+                expr = f"CAST({expr} AS NUMERIC)"
+            selects.append(expr)
+        payload = json.dumps([[_sqlite_value(v) for v in row] for row in prepared], ensure_ascii=False)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {', '.join(selects)} FROM json_each(%s)", [payload]
+        )

@@ -86,3 +86,21 @@ class IdListField(serializers.ListField):
         kwargs.setdefault("child", serializers.IntegerField(min_value=1, max_value=2**63 - 1))
         kwargs.setdefault("max_length", 200)
         super().__init__(**kwargs)
+
+
+class VisibleIdField(IdRelatedField):
+    """A reference by id resolved through a visibility selector of the caller: an id the caller may not see
+    is "does not exist" (a 400 naming the field), exactly like an id that does not exist.
+
+    `visible(user)` returns the QuerySet of what the caller may reference (e.g. `customer_visible_to`).
+    """
+
+    def __init__(self, visible, **kwargs) -> None:
+        self.visible = visible
+        # pk_field types the field (an integer) in the OpenAPI schema, which has no queryset to read it from.
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.visible(request.user)

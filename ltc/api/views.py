@@ -175,3 +175,25 @@ class BulkUpsertApi(ApiView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(result.as_dict())
+
+
+class ActionApi(DetailApi):
+    """POST /<resource>/{id}/<action>/: a workflow step on one visible record (404 otherwise).
+
+    Parse the body with `input_serializer_class` (None: no body), call ONE service in `perform_action(instance,
+    data)` (which passes `actor=request.user`) and render what it returns with `output_serializer_class`, with
+    that record's ETag. `creates` answers 201 (the action made a new record: convert, win, a gate decision).
+    ApplicationError → 400, NotAllowed → 403 (ltc/errors.py); Idempotency-Key is honoured (ApiView).
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        data = self.validated_input() if self.input_serializer_class is not None else {}
+        result = self.perform_action(instance, data)  # type: ignore[attr-defined]
+        return Response(
+            self.render(result),
+            status=status.HTTP_201_CREATED if self.creates else status.HTTP_200_OK,
+            headers={"ETag": etag_for(result)},
+        )
