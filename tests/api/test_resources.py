@@ -73,12 +73,22 @@ def test_list_detail_404_and_403(tree, resource, django_assert_max_num_queries):
     "resource", ["leads", "opportunities", "contracts", "invoices", "receipts", "visits"]
 )
 def test_read_only_resources_refuse_raw_writes(tree, resource):
+    """No raw write of a status or stage: PATCH is refused (opportunities: a 400 naming `stage`, their plain
+    fields only), and a create never takes a status (its workflow steps are action endpoints)."""
     obj = _make(resource, tree["dept1"])
     http = token_client(["admin"])
     url = f"/api/v1/{resource}/"
-    assert_envelope(http.patch(f"{url}{obj.pk}/", {"status": "CLOSED", "stage": "WON"}, format="json"), 405)
+    raw = {"status": "CLOSED", "stage": "WON"}
+    if resource == "opportunities":
+        etag = http.get(f"{url}{obj.pk}/")["ETag"]
+        body = assert_envelope(http.patch(f"{url}{obj.pk}/", raw, format="json", HTTP_IF_MATCH=etag), 400)
+        assert {"status", "stage"} <= set(body["errors"])
+    else:
+        assert_envelope(http.patch(f"{url}{obj.pk}/", raw, format="json"), 405)
     if resource != "visits":
-        assert_envelope(http.post(url, {}, format="json"), 405)
+        assert_envelope(http.post(url, raw, format="json"), 400)
+        obj.refresh_from_db()
+        assert getattr(obj, "status", getattr(obj, "stage", None)) not in ("CLOSED", "WON")
 
 
 @pytest.mark.parametrize("resource", ["users", "org-units", "products"])
