@@ -4,9 +4,11 @@ scheme. The docs pages are in ltc/api/docs.py."""
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 
 from ltc.api.serializers import FIELDS_PARAM, ErrorSerializer
 
@@ -29,9 +31,45 @@ def _error(code: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=_ERRORS[code])
 
 
+def _model_field_of(field: serializers.Field):
+    """The model field behind a ModelSerializer field with a plain source, else None."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source or field.source == "*":
+        return None
+    try:
+        return model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+
+
+def _blank_allowed(field: serializers.Field) -> bool:
+    """Can this response field hold ""? DRF drops `allow_blank` from read-only model fields, so the model
+    decides (a lead not yet graded has grade "", a person without an e-mail address has email "")."""
+    if not isinstance(field, serializers.CharField | serializers.ChoiceField):
+        return False
+    if getattr(field, "allow_blank", False):
+        return True
+    model_field = _model_field_of(field)
+    return bool(model_field is not None and model_field.blank and not model_field.null)
+
+
 class LtcAutoSchema(AutoSchema):
     def _view_attr(self, name: str):
         return getattr(self.view, name, None)
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "response" or not _blank_allowed(field):
+            return schema
+        if isinstance(schema.get("enum"), list) and "" not in schema["enum"]:
+            # drf-spectacular's enum hook turns the "" into a BlankEnum alternative.
+            schema["enum"] = [*schema["enum"], ""]
+        elif schema.get("type") == "string" and "format" in schema:
+            # "" is a string but no e-mail address or URL: the format holds only for a non-blank value.
+            value_format = schema.pop("format")
+            schema.pop("type")
+            schema["anyOf"] = [{"type": "string", "format": value_format}, {"type": "string", "maxLength": 0}]
+        return schema
 
     def get_request_serializer(self):
         return self._view_attr("input_serializer_class") or super().get_request_serializer()

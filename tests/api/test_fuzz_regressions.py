@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 from rest_framework.test import APIClient
 
 from tests.api.conftest import token_client
 from tests.api.test_auth import assert_envelope
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,46 @@ def test_a_blank_if_match_is_428_and_a_long_idempotency_key_400(tree):
         "/api/v1/customers/", {"name": "新客户"}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256
     )
     assert "Idempotency-Key" in assert_envelope(response, 400)["errors"]
+
+
+def _json_schema(openapi: dict, component: str) -> dict:
+    """An OpenAPI 3.0 component as plain JSON Schema: `nullable` becomes an alternative `null`."""
+
+    def convert(node):
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: convert(value) for key, value in node.items()}
+        if node.pop("nullable", False):
+            return {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    return {"$ref": f"#/components/schemas/{component}", "components": convert(openapi["components"])}
+
+
+def assert_matches_schema(body: dict, component: str) -> None:
+    validator = jsonschema.Draft7Validator(
+        _json_schema(_schema(), component), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
+    errors = [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(body)]
+    assert not errors, errors
+
+
+def test_blank_choice_and_blank_email_match_the_response_schema(tree):
+    """A lead not graded yet (grade "") and a person without e-mail (email "") broke the response schema
+    (ST108): DRF drops allow_blank from read-only fields, so the schema said enum A–D and format email."""
+    lead = LeadFactory(customer=CustomerFactory(account_dept=tree["dept1"]), grade="")
+    person = UserFactory(org_unit=tree["dept1"], email="")
+    http = token_client(["*:read"])
+    lead_body = http.get(f"/api/v1/leads/{lead.pk}/").json()
+    assert lead_body["grade"] == ""
+    assert_matches_schema(lead_body, "LeadOutput")
+    user_body = http.get(f"/api/v1/users/{person.pk}/").json()
+    assert user_body["email"] == ""
+    assert_matches_schema(user_body, "UserOutput")
+    # And the schema still rejects what is really wrong.
+    with pytest.raises(AssertionError):
+        assert_matches_schema({**lead_body, "grade": "Z"}, "LeadOutput")
+    with pytest.raises(AssertionError):
+        assert_matches_schema({**user_body, "email": "not an address"}, "UserOutput")
