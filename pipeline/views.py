@@ -157,6 +157,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
         "sunday": sunday,
         "done": done,
         "quota": quota,
+        "has_quota": own is not None,  # the quota is a sales rep's (and anyone's who logs visits)
         "to_go": max(0, quota - done),
         "quota_pct": min(100, round(100 * done / quota)) if quota else 100,
         "visits": visits,

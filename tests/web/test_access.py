@@ -119,3 +119,35 @@ def test_lists_show_mine_and_never_another_branch(cast, as_rep):
         assert theirs not in content, name
     picker = as_rep.get(reverse("visit-create")).content.decode()
     assert cast.customer.name in picker and cast.other_customer.name not in picker
+
+
+JUNK = [
+    {},
+    {"reason": "", "to_stage": "WON", "outcome": "MAYBE", "decision": "CONVERT", "amount": "-5"},
+    {"amount": "1e400", "number": "x" * 300, "milestone": "999999", "invoice": "abc", "nurturer": "0"},
+    {"is_lead_score": "NaN", "how_far_score": "-1", "can_win_score": "99", "achieved_on": "2099-13-40"},
+    {"to_stage": "GUIDE", "reason": "\x00"},
+]
+
+
+@pytest.mark.parametrize(("name", "mine", "theirs"), ACTIONS)
+@pytest.mark.parametrize("data", JUNK)
+def test_junk_posts_never_give_a_500(cast, name, mine, theirs, data):
+    url = reverse(name, args=[getattr(cast, mine).pk])
+    for user, expected in ((cast.rep, 302), (cast.dept_mgr, 302), (cast.peer, 404)):
+        assert login(user).post(url, data).status_code == expected, user
+
+
+@pytest.mark.parametrize("data", JUNK)
+def test_junk_on_the_form_pages_never_gives_a_500(cast, as_rep, data):
+    for url in (
+        reverse("visit-create"),
+        reverse("lead-create"),
+        reverse("lead-create") + f"?visit={cast.visit.pk}",
+        reverse("opportunity-win", args=[cast.opp.pk]),
+        reverse("milestone-achieve", args=[cast.contract.pk, cast.contract.milestones.first().pk]),
+    ):
+        assert as_rep.post(url, {**data, "customer": "12abc", "visited_on": "yesterday"}).status_code in (
+            200,
+            302,
+        )
