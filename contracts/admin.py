@@ -89,7 +89,7 @@ class ContractAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "owner",
         "org_unit",
     )
-    list_filter = ("status", "payment_terms", "currency")
+    list_filter = ("status", "payment_terms", ("signed_on", admin.DateFieldListFilter))
     list_select_related = ("customer", "owner", "org_unit")
     search_fields = ("=number", "=external_id", "title", "customer__name")
     autocomplete_fields = ("opportunity", "customer", "owner", "org_unit")
@@ -101,7 +101,6 @@ class ContractAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "created_at",
         "updated_at",
     )
-    date_hierarchy = "signed_on"
     ordering = ("-signed_on", "-id")
     show_full_result_count = False
     inlines = (PaymentMilestoneInline, ContractChangeInline)
@@ -153,12 +152,11 @@ class PaymentMilestoneAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "planned_on",
         "achieved_on",
     )
-    list_filter = ("kind",)
+    list_filter = ("kind", ("planned_on", admin.DateFieldListFilter))
     list_select_related = ("contract",)
     search_fields = ("=contract__number", "contract__customer__name")
     autocomplete_fields = ("contract",)
     readonly_fields = ("invoiced_amount",)
-    date_hierarchy = "planned_on"
     show_full_result_count = False
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
@@ -204,12 +202,11 @@ class InvoiceAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "issued_on",
         "due_on",
     )
-    list_filter = ("status", "currency")
+    list_filter = ("status", ("issued_on", admin.DateFieldListFilter))
     list_select_related = ("contract", "milestone", "milestone__contract")
     search_fields = ("=number", "=external_id", "=contract__number")
     autocomplete_fields = ("contract", "milestone")
     readonly_fields = ("paid_amount", "overdue_notified_on", "created_at", "updated_at")
-    date_hierarchy = "issued_on"
     ordering = ("-issued_on", "-id")
     show_full_result_count = False
     action_form = ReasonActionForm
@@ -236,11 +233,10 @@ class InvoiceAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
 @admin.register(Receipt)
 class ReceiptAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     list_display = ("received_on", "amount", "currency", "contract", "invoice", "reference", "recorded_by")
-    list_filter = ("currency",)
+    list_filter = (("received_on", admin.DateFieldListFilter),)
     list_select_related = ("contract", "invoice", "recorded_by")
     search_fields = ("=reference", "=external_id", "=contract__number", "=invoice__number")
     autocomplete_fields = ("contract", "invoice", "recorded_by")
-    date_hierarchy = "received_on"
     ordering = ("-received_on", "-id")
     show_full_result_count = False
 

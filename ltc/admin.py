@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import VisibleAdminMixin
+from accounts.admin import CappedCountPaginator, VisibleAdminMixin
 from accounts.selectors import Scope, scope_for, users_below
 from ltc.api.scopes import unknown_scopes
 from ltc.api.services import api_client_create, api_client_rotate_key, api_client_set_active
@@ -222,9 +222,9 @@ class ApiClientAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
     list_display = ("principal", "key", "method", "path", "status_code", "created_at")
-    list_filter = ("method", "status_code")
+    paginator = CappedCountPaginator
+    list_filter = (("created_at", admin.DateFieldListFilter),)
     search_fields = ("=principal", "=key")
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
     def has_delete_permission(self, request, obj=None):

@@ -143,12 +143,18 @@ class LeadAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "next_review_on",
         "created_at",
     )
-    list_filter = ("status", "grade", "source", "maturity", "budget_known")
+    list_filter = (
+        "status",
+        "grade",
+        "source",
+        "maturity",
+        "budget_known",
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("customer", "owner", "nurturer", "org_unit")
     search_fields = ("title", "prospect_name", "=external_id", "customer__name")
     autocomplete_fields = ("customer", "source_visit", "owner", "nurturer", "org_unit", "merged_into")
     readonly_fields = ("converted_at", "closed_at", "created_at", "updated_at")
-    date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     show_full_result_count = False
     inlines = (LeadQualificationInline, LeadReviewInline)
@@ -209,11 +215,10 @@ class LeadQualificationAdmin(VisibleAdminMixin, admin.ModelAdmin):
 @admin.register(LeadReview)
 class LeadReviewAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ("lead", "week", "decision", "decided_by", "reassigned_to")
-    list_filter = ("decision",)
+    list_filter = ("decision", ("week", admin.DateFieldListFilter))
     list_select_related = ("lead", "decided_by", "reassigned_to")
     search_fields = ("lead__title", "reason")
     autocomplete_fields = ("lead", "decided_by", "reassigned_to")
-    date_hierarchy = "week"
     show_full_result_count = False
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
@@ -236,10 +241,9 @@ class LeadReviewReminderAdmin(VisibleAdminMixin, ReadOnlyAdminMixin, admin.Model
 @admin.register(LeadTransition)
 class LeadTransitionAdmin(VisibleAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("lead", "from_status", "to_status", "actor", "created_at")
-    list_filter = ("to_status",)
+    list_filter = ("to_status", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("lead", "actor")
     search_fields = ("lead__title",)
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
@@ -263,12 +267,11 @@ class OpportunityAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "org_unit",
         "updated_at",
     )
-    list_filter = ("stage", "currency", "probability_overridden")
+    list_filter = ("stage", "probability_overridden", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("customer", "owner", "org_unit")
     search_fields = ("name", "=external_id", "customer__name")
     autocomplete_fields = ("customer", "lead", "owner", "org_unit", "visits")
     readonly_fields = ("stage_changed_at", "closed_at", "created_at", "updated_at")
-    date_hierarchy = "created_at"
     ordering = ("-updated_at", "-id")
     show_full_result_count = False
     inlines = (OpportunityTeamMemberInline, OpportunityLineInline, GateDecisionInline)
@@ -339,10 +342,9 @@ class OpportunityTeamMemberAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
 @admin.register(StageTransition)
 class StageTransitionAdmin(VisibleAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("opportunity", "from_stage", "to_stage", "actor", "created_at")
-    list_filter = ("to_stage",)
+    list_filter = ("to_stage", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("opportunity", "actor")
     search_fields = ("opportunity__name",)
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
@@ -360,11 +362,10 @@ class GateDecisionAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         "amount_at_decision",
         "escalated_to",
     )
-    list_filter = ("gate", "outcome")
+    list_filter = ("gate", "outcome", ("decided_on", admin.DateFieldListFilter))
     list_select_related = ("opportunity", "decider", "escalated_to")
     search_fields = ("opportunity__name", "=opportunity__external_id")
     autocomplete_fields = ("opportunity", "decider", "escalated_to")
-    date_hierarchy = "decided_on"
     show_full_result_count = False
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:

@@ -226,7 +226,7 @@ class RelationshipAssessmentAdmin(VisibleAdminMixin, admin.ModelAdmin):
         "project_support",
         "competitor_attitude",
     )
-    list_filter = ("layer", "period")
+    list_filter = ("layer",)
     list_select_related = ("contact", "contact__customer", "assessor")
     search_fields = ("contact__name", "contact__customer__name", "period")
     autocomplete_fields = ("contact", "assessor")
@@ -273,11 +273,10 @@ class RelationshipActionItemAdmin(VisibleAdminMixin, admin.ModelAdmin):
 @admin.register(Visit)
 class VisitAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ("visited_on", "visit_type", "customer", "rep", "org_unit", "purpose", "next_step_on")
-    list_filter = ("visit_type",)
+    list_filter = ("visit_type", ("visited_on", admin.DateFieldListFilter))
     list_select_related = ("customer", "rep", "org_unit")
     search_fields = ("customer__name", "purpose", "=external_id")
     autocomplete_fields = ("customer", "rep", "org_unit", "contacts")
-    date_hierarchy = "visited_on"
     ordering = ("-visited_on", "-id")
     show_full_result_count = False
 
@@ -288,11 +287,10 @@ class VisitAdmin(VisibleAdminMixin, admin.ModelAdmin):
 @admin.register(CustomerIssue)
 class CustomerIssueAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ("title", "customer", "status", "owner", "satisfaction", "created_at", "closed_at")
-    list_filter = ("status", "satisfaction")
+    list_filter = ("status", "satisfaction", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("customer", "owner")
     search_fields = ("title", "customer__name")
     autocomplete_fields = ("customer", "raised_by", "owner")
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
