@@ -154,7 +154,7 @@ def _org_unit_paths(ctx: BulkContext, result: BulkResult) -> None:
         f"WHERE {table}.id = tree.id AND ({table}.path <> tree.path OR {table}.depth <> tree.depth)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ctx.now])
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(ctx.now)])
 
 
 def _units(actor, scope) -> QuerySet[OrgUnit]:
