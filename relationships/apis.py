@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -81,12 +82,14 @@ def _customer_tier(row: dict[str, Any]) -> dict[str, Any]:
     """The tier the thresholds suggest (as `customer_create`/`customer_update`), unless set by hand."""
     if row["tier_overridden_by_id"] is not None or row["tier_override_reason"]:
         return {"tier": row["tier"]}
-    probe = Customer(
+    # The rule reads three attributes: a plain namespace, not a model instance (whose __init__ would be
+    # most of the cost of a 10,000-row request).
+    probe = SimpleNamespace(
         annual_purchase=row["annual_purchase"],
         named_top_account=row["named_top_account"],
         repeat_purchase=row["repeat_purchase"],
     )
-    return {"tier": customer_suggest_tier(probe)}
+    return {"tier": customer_suggest_tier(probe)}  # type: ignore[arg-type]
 
 
 OWNER_REFERENCE = BulkReference(

@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -325,6 +326,73 @@ def _check_range(item: BulkField, value: Decimal | int) -> None:
         raise _Bad(_("At most %(v)s. 不能大于 %(v)s。") % {"v": item.max_value})
 
 
+def _fast_cleaner(item: BulkField | BulkReference) -> Callable[[Any], Any]:
+    """A cleaner for one column with a fast path for the common, valid value.
+
+    It returns exactly what `_clean_value` / `_clean_reference` would for the values it accepts, and hands
+    every other value (wrong type, too long, out of range, an error to report) to them. Validation is most of
+    the Python time of a 10,000-row request; this halves it.
+    """
+    if isinstance(item, BulkReference):
+        ref = item
+
+        def clean_reference(value: Any) -> Any:
+            if value.__class__ is str and value and len(value) <= 128 and "\x00" not in value:
+                return value.strip()
+            return _clean_reference(ref, value)
+
+        return clean_reference
+    kind = item.kind
+    slow = partial(_clean_value, item)
+    if kind in (STR, CHOICE):
+        max_length = item.max_length if item.max_length is not None else float("inf")
+        choices = frozenset(item.choices) if kind == CHOICE else None
+        pattern = re.compile(item.pattern) if item.pattern else None
+        required, transform = item.required, item.transform
+
+        def clean_str(value: Any) -> Any:
+            if value.__class__ is str and "\x00" not in value:
+                stripped = value.strip()
+                if (
+                    len(stripped) <= max_length
+                    and (stripped or not required)
+                    and (choices is None or stripped in choices)
+                    and (pattern is None or not stripped or pattern.fullmatch(stripped))
+                ):
+                    return transform(stripped) if transform is not None else stripped
+            return slow(value)
+
+        return clean_str
+    if kind == BOOL:
+        return lambda value: value if value is True or value is False else slow(value)
+    if kind == INT:
+        low, high = item.min_value, item.max_value
+
+        def clean_int(value: Any) -> Any:
+            if value.__class__ is int and (low is None or value >= low) and (high is None or value <= high):
+                return value
+            return slow(value)
+
+        return clean_int
+    if kind == DECIMAL:
+        shape = re.compile(
+            rf"[0-9]{{1,{max(1, item.max_digits - item.decimal_places)}}}"
+            + (rf"(?:\.[0-9]{{1,{item.decimal_places}}})?" if item.decimal_places else "")
+        )
+        quantum = Decimal(1).scaleb(-item.decimal_places)
+        low, high = item.min_value, item.max_value
+
+        def clean_decimal(value: Any) -> Any:
+            if value.__class__ is str and shape.fullmatch(value):
+                number = Decimal(value).quantize(quantum)
+                if (low is None or number >= low) and (high is None or number <= high):
+                    return number
+            return slow(value)
+
+        return clean_decimal
+    return slow
+
+
 def _validate_rows(spec: BulkSpec, rows: Any) -> tuple[list[dict[str, Any]], list[str], list[dict]]:
     """Clean every row. Returns (cleaned rows, the field names sent, errors)."""
     if not isinstance(rows, list) or not rows:
@@ -343,6 +411,10 @@ def _validate_rows(spec: BulkSpec, rows: Any) -> tuple[list[dict[str, Any]], lis
     if isinstance(rows[0], dict):
         sent = [name for name in rows[0] if name in known and name != spec.key]
     sent_set = set(sent)
+    # Rows with exactly row 0's fields, all of them known, take the fast path: no per-field shape checks.
+    first_keys = rows[0].keys() if isinstance(rows[0], dict) else None
+    fast_shape = first_keys is not None and set(first_keys) == {spec.key, *sent}
+    cleaners = [(name, _fast_cleaner(known[name])) for name in sent]
     cleaned: list[dict[str, Any]] = []
     seen_keys: dict[str, int] = {}
     for index, row in enumerate(rows):
@@ -376,6 +448,14 @@ def _validate_rows(spec: BulkSpec, rows: Any) -> tuple[list[dict[str, Any]], lis
             else:
                 seen_keys[key] = index
             out[spec.key] = key
+        if fast_shape and row.keys() == first_keys:
+            for name, clean in cleaners:
+                try:
+                    out[name] = clean(row[name])
+                except _Bad as bad:
+                    errors.append({"index": index, "field": name, "message": str(bad)})
+            cleaned.append(out)
+            continue
         for name, value in row.items():
             if name == spec.key:
                 continue
