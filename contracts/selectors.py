@@ -27,19 +27,24 @@ from accounts.models import User
 from accounts.selectors import Scope, scope_for
 from contracts.models import Contract, Invoice, PaymentMilestone, Receipt
 from ltc.errors import ApplicationError
-from pipeline.selectors import visible_opportunity_ids
-from relationships.selectors import visible_customer_ids
+from pipeline.selectors import opportunity_scope_q
+from relationships.selectors import customer_of_q
 
 
 def contract_scope_q(scope: Scope, *, prefix: str = "") -> Q:
-    """Contracts filed below, owned by the actor or someone below, of a visible customer or opportunity."""
+    """Contracts filed below, owned by the actor or someone below, of a visible customer or opportunity.
+
+    The customer and the opportunity are tested on their joined rows (see `customer_of_q`), not through
+    subqueries collecting every visible customer and opportunity: those cost more than the page itself at
+    1M opportunities. A contract without an opportunity is matched by its other conditions.
+    """
     if scope.everything:
         return Q()
     return (
         scope.units_q(f"{prefix}org_unit")
         | scope.people_q(f"{prefix}owner")
-        | Q(**{f"{prefix}customer_id__in": visible_customer_ids(scope)})
-        | Q(**{f"{prefix}opportunity_id__in": visible_opportunity_ids(scope)})
+        | customer_of_q(scope, f"{prefix}customer")
+        | opportunity_scope_q(scope, prefix=f"{prefix}opportunity__")
     )
 
 
@@ -50,16 +55,12 @@ def contract_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[C
     return Contract.objects.filter(contract_scope_q(scope)).select_related("customer", "owner", "org_unit")
 
 
-def _visible_contract_ids(scope: Scope) -> QuerySet:
-    return Contract.objects.filter(contract_scope_q(scope)).values("id")
-
-
 def milestone_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[PaymentMilestone]:
     scope = scope or scope_for(user)
     if scope.is_empty:
         return PaymentMilestone.objects.none()
     qs = PaymentMilestone.objects.select_related("contract")
-    return qs if scope.everything else qs.filter(contract_id__in=_visible_contract_ids(scope))
+    return qs if scope.everything else qs.filter(contract_scope_q(scope, prefix="contract__"))
 
 
 def invoice_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Invoice]:
@@ -67,7 +68,7 @@ def invoice_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[In
     if scope.is_empty:
         return Invoice.objects.none()
     qs = Invoice.objects.select_related("contract", "milestone")
-    return qs if scope.everything else qs.filter(contract_id__in=_visible_contract_ids(scope))
+    return qs if scope.everything else qs.filter(contract_scope_q(scope, prefix="contract__"))
 
 
 def receipt_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Receipt]:
@@ -75,7 +76,7 @@ def receipt_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Re
     if scope.is_empty:
         return Receipt.objects.none()
     qs = Receipt.objects.select_related("contract", "invoice")
-    return qs if scope.everything else qs.filter(contract_id__in=_visible_contract_ids(scope))
+    return qs if scope.everything else qs.filter(contract_scope_q(scope, prefix="contract__"))
 
 
 # --- Balances, receivables aging and DSO ---------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from accounts.models import User
 from accounts.selectors import Scope, scope_for
 from pipeline.models import GateDecision, Lead, Opportunity, OpportunityTeamMember, Product, SupportRequest
-from relationships.selectors import visible_customer_ids
+from relationships.selectors import customer_of_q
 
 
 def lead_scope_q(scope: Scope) -> Q:
@@ -20,7 +20,7 @@ def lead_scope_q(scope: Scope) -> Q:
         scope.units_q("org_unit")
         | scope.people_q("owner")
         | scope.people_q("nurturer")
-        | Q(customer_id__in=visible_customer_ids(scope))
+        | customer_of_q(scope, "customer")
     )
 
 
@@ -44,7 +44,7 @@ def opportunity_scope_q(scope: Scope, *, prefix: str = "") -> Q:
     query = (
         scope.units_q(f"{prefix}org_unit")
         | scope.people_q(f"{prefix}owner")
-        | Q(**{f"{prefix}customer_id__in": visible_customer_ids(scope)})
+        | customer_of_q(scope, f"{prefix}customer")
     )
     if scope.user_id is not None:
         query |= Q(**{f"{prefix}pk__in": opportunity_ids_on_team(scope.user_id)})

@@ -37,6 +37,17 @@ def customer_scope_q(scope: Scope, *, prefix: str = "") -> Q:
     return query
 
 
+def customer_of_q(scope: Scope, field: str) -> Q:
+    """Records whose `field` (a Customer foreign key) is a customer the scope may see.
+
+    The same rows as `{field}_id IN visible_customer_ids(scope)`, tested on the customer row joined by its
+    primary key instead: a page read along an index checks a few joined customers, where the subquery would
+    first collect every visible customer (tens of thousands at scale) on every request. A NULL `field`
+    matches nothing, as it does with IN.
+    """
+    return customer_scope_q(scope, prefix=f"{field}__")
+
+
 def visible_customer_ids(scope: Scope) -> QuerySet:
     """A subquery of the ids of the customers the scope may see (the records of a customer follow it)."""
     return Customer.objects.filter(customer_scope_q(scope)).values("id")
@@ -55,9 +66,9 @@ def contact_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Co
         return Contact.objects.none()
     if scope.everything:
         return Contact.objects.select_related("customer", "owner")
-    return Contact.objects.filter(
-        Q(customer_id__in=visible_customer_ids(scope)) | scope.people_q("owner")
-    ).select_related("customer", "owner")
+    return Contact.objects.filter(customer_of_q(scope, "customer") | scope.people_q("owner")).select_related(
+        "customer", "owner"
+    )
 
 
 def private_notes_visible(user: User, contact: Contact, *, scope: Scope | None = None) -> bool:
@@ -77,7 +88,7 @@ def visit_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Visi
     qs = Visit.objects.select_related("customer", "rep", "org_unit")
     if scope.everything:
         return qs
-    query = scope.units_q("org_unit") | scope.people_q("rep") | Q(customer_id__in=visible_customer_ids(scope))
+    query = scope.units_q("org_unit") | scope.people_q("rep") | customer_of_q(scope, "customer")
     return qs.filter(query)
 
 
@@ -88,7 +99,7 @@ def customer_issue_visible_to(user: User, *, scope: Scope | None = None) -> Quer
     qs = CustomerIssue.objects.select_related("customer", "owner")
     if scope.everything:
         return qs
-    return qs.filter(Q(customer_id__in=visible_customer_ids(scope)) | scope.people_q("owner"))
+    return qs.filter(customer_of_q(scope, "customer") | scope.people_q("owner"))
 
 
 def relationship_plan_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[RelationshipPlan]:
@@ -98,7 +109,7 @@ def relationship_plan_visible_to(user: User, *, scope: Scope | None = None) -> Q
     qs = RelationshipPlan.objects.select_related("customer", "owner")
     if scope.everything:
         return qs
-    return qs.filter(Q(customer_id__in=visible_customer_ids(scope)) | scope.people_q("owner"))
+    return qs.filter(customer_of_q(scope, "customer") | scope.people_q("owner"))
 
 
 def relationship_assessment_visible_to(
