@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ltc.middleware.ServerTimingMiddleware",  # first: its figure covers everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,6 +111,8 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A bulk upsert may carry 10,000 rows (ltc.api.bulk.MAX_ROWS): about 3-5 MB of JSON, above Django's 2.5 MB default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LTC_MAX_REQUEST_BYTES", 16 * 1024 * 1024))
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Auth -----------------------------------------------------------------------------------------
