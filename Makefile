@@ -25,6 +25,7 @@ help:
 	@echo "              with a Celery worker and beat; prints the demo log-ins; Ctrl-C stops everything"
 	@echo "make test     run the tests (ARGS='-k lockout' etc. is passed to pytest)"
 	@echo "make lint     ruff check and format check"
+	@echo "make bench    PostgreSQL benchmarks: bulk upsert vs COPY, list latency at 1M (minutes; bench/README.md)"
 	@echo "make install  create $(VENV) and install the dependencies (with the dev extra)"
 
 $(PY):
@@ -59,3 +60,15 @@ test: $(INSTALLED)
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# Benchmarks on PostgreSQL (minutes; not part of `make test`; figures in docs/BENCHMARKS.md, see bench/README.md):
+# P1 bulk upsert through the API against raw COPY (own database ltc_bench, re-created each run), then P2/P5
+# list latency at BENCH_SCALE opportunities (BENCH_DB is seeded once with seed_demo if it is empty: ≈ 30 min).
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= ltc_bench_1m
+BENCH_SCALE ?= 1000000
+
+.PHONY: bench
+bench: $(INSTALLED)
+	$(PY) bench/bulk_upsert.py --pg $(BENCH_PG)
+	$(PY) bench/list_latency.py --pg $(BENCH_PG) --db $(BENCH_DB) --scale $(BENCH_SCALE)
