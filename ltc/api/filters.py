@@ -20,24 +20,48 @@ class ApiFilterSet(django_filters.FilterSet):
     )
 
     def is_valid(self) -> bool:
-        """Also refuse a present but empty value (`?updated_since=`) of any filter but free text: django-filter
-        would skip it, and the client would get the whole list while believing it had filtered."""
+        """Also refuse a given value that filters nothing, e.g. `?updated_since=` or `?is_active=null`, for any
+        filter but free text: django-filter would skip it, and the client would get the whole list while
+        believing it had filtered."""
         valid = super().is_valid()
         if not self.is_bound:
             return valid
         for name, flt in self.filters.items():
-            if isinstance(flt, django_filters.CharFilter) or name not in self.data:
+            if isinstance(flt, django_filters.CharFilter) or name in self.form.errors:
                 continue
-            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
-            if any(value == "" for value in values):
+            given = [
+                value
+                for param in _params_of(name, self.form.fields[name])
+                for value in _values(self.data, param)
+            ]
+            if not given:
+                continue
+            if any(value.strip() == "" for value in given) or self.form.cleaned_data.get(name) in (
+                None,
+                [],
+                (),
+            ):
                 self.form.add_error(
                     name,
-                    _(
-                        "An empty value: give one or leave the parameter out. 参数值为空：请填写或省略该参数。"
-                    ),
+                    _("Give a valid value or leave the parameter out. 请填写有效的值，或省略该参数。"),
                 )
                 valid = False
         return valid
+
+
+def _params_of(name: str, field) -> list[str]:
+    """The query parameters of one filter: `name`, or `name_after` / `name_before` (`_min` / `_max`) for a range."""
+    suffixes = getattr(field.widget, "suffixes", None)
+    if not suffixes:
+        return [name]
+    return [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+
+
+def _values(data, param: str) -> list[str]:
+    if param not in data:
+        return []
+    values = data.getlist(param) if hasattr(data, "getlist") else [data.get(param)]
+    return [value if isinstance(value, str) else str(value) for value in values]
 
 
 MAX_ID = 2**63 - 1

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from ltc.api.serializers import FIELDS_PARAM, ErrorSerializer
+from ltc.api.views import ActionApi
 
 _ERRORS = {
     "400": "Invalid input: `errors` names each field (bulk: each row's index and field).",
@@ -53,6 +54,26 @@ def _blank_allowed(field: serializers.Field) -> bool:
     return bool(model_field is not None and model_field.blank and not model_field.null)
 
 
+_CHILD_LISTS: dict[type, type] = {}
+
+
+def child_list_serializer(output: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The envelope of a child list, one class per output serializer (one schema component each)."""
+    if output not in _CHILD_LISTS:
+        name = output.__name__.removesuffix("Serializer") + "ListSerializer"
+        _CHILD_LISTS[output] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "__module__": __name__,
+                "__doc__": "The whole list in one answer (not paginated).",
+                "next": serializers.CharField(allow_null=True, read_only=True, help_text="Always null."),
+                "results": output(many=True, read_only=True),
+            },
+        )
+    return _CHILD_LISTS[output]
+
+
 class LtcAutoSchema(AutoSchema):
     def _view_attr(self, name: str):
         return getattr(self.view, name, None)
@@ -74,10 +95,17 @@ class LtcAutoSchema(AutoSchema):
     def get_request_serializer(self):
         return self._view_attr("input_serializer_class") or super().get_request_serializer()
 
+    def _is_child_list(self) -> bool:
+        """GET on an action endpoint lists the record's children in one answer (e.g. an opportunity's gate
+        decisions): {"next": null, "results": [...]}, no `?fields=`, no ETag."""
+        return self.method == "GET" and isinstance(self.view, ActionApi)
+
     def get_response_serializers(self):
         output = self._view_attr("output_serializer_class")
         if output is None:
             return super().get_response_serializers()
+        if self._is_child_list():
+            return child_list_serializer(output)
         return output
 
     def _is_create_operation(self) -> bool:
@@ -96,7 +124,7 @@ class LtcAutoSchema(AutoSchema):
             codes += ["409", "412", "428"]
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(_error(code), code, direction=direction))
-        if self.method == "GET" and not self._is_list_view():
+        if self.method == "GET" and not self._is_list_view() and not self._is_child_list():
             responses.setdefault(
                 "304", {"description": "Not modified (If-None-Match names the current ETag)."}
             )
@@ -106,7 +134,11 @@ class LtcAutoSchema(AutoSchema):
         params = list(super().get_override_parameters())
         if not hasattr(self.view, "api_resource"):
             return params
-        if self.method == "GET" and self._view_attr("output_serializer_class") is not None:
+        if (
+            self.method == "GET"
+            and self._view_attr("output_serializer_class") is not None
+            and not self._is_child_list()
+        ):
             params.append(
                 OpenApiParameter(
                     FIELDS_PARAM,

@@ -8,7 +8,13 @@ from rest_framework.test import APIClient
 
 from tests.api.conftest import token_client
 from tests.api.test_auth import assert_envelope
-from tests.factories import CustomerFactory, LeadFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    LeadFactory,
+    OpportunityFactory,
+    OpportunityTeamMemberFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +132,46 @@ def test_blank_choice_and_blank_email_match_the_response_schema(tree):
         assert_matches_schema({**lead_body, "grade": "Z"}, "LeadOutput")
     with pytest.raises(AssertionError):
         assert_matches_schema({**user_body, "email": "not an address"}, "UserOutput")
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/api/v1/opportunities/", {"expected_sign_on_before": ""}),
+        ("/api/v1/leads/", {"created_before": ""}),
+        ("/api/v1/contracts/", {"signed_on_after": "", "signed_on_before": "2026-01-01"}),
+        ("/api/v1/customers/", {"annual_purchase_min": ""}),
+        ("/api/v1/org-units/", {"is_active": "null"}),
+        ("/api/v1/products/", {"is_active": "maybe"}),
+    ],
+)
+def test_range_and_boolean_filters_refuse_values_that_filter_nothing(tree, url, params):
+    """`?expected_sign_on_before=` and `?is_active=null` used to answer the whole list (ST201)."""
+    body = assert_envelope(token_client(["*:read"]).get(url, params), 400, "invalid")
+    assert body["errors"], body
+
+
+def test_range_and_boolean_filters_still_filter(tree):
+    http = token_client(["*:read"])
+    assert http.get("/api/v1/contracts/", {"signed_on_before": "2026-01-01"}).status_code == 200
+    assert http.get("/api/v1/customers/", {"annual_purchase_min": "10"}).status_code == 200
+    assert http.get("/api/v1/org-units/", {"is_active": "false"}).status_code == 200
+
+
+def test_child_lists_are_described_as_the_envelope_they_answer(tree):
+    """GET /opportunities/{id}/team/ answers {"next": null, "results": [...]}, the schema said one member
+    (ST108 "created_at is a required property")."""
+    opp = OpportunityFactory(customer=CustomerFactory(account_dept=tree["dept1"]))
+    OpportunityTeamMemberFactory(opportunity=opp, user=opp.owner, role="AR")
+    http = token_client(["*:read"])
+    schema = _schema()
+    operation = schema["paths"]["/api/v1/opportunities/{id}/team/"]["get"]
+    component = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert component == "TeamMemberOutputList"
+    assert "304" not in operation["responses"]
+    assert "fields" not in {param["name"] for param in operation.get("parameters", [])}
+    body = http.get(f"/api/v1/opportunities/{opp.pk}/team/").json()
+    assert body["next"] is None and body["results"]
+    assert_matches_schema(body, component)
+    with pytest.raises(AssertionError):
+        assert_matches_schema(body["results"][0], component)
