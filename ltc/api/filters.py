@@ -9,6 +9,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
 
+# The query-string spellings of an OpenAPI boolean (and what Python clients send for True/False).
+BOOLEAN_VALUES = frozenset({"true", "false", "True", "False"})
+
 
 class ApiFilterSet(django_filters.FilterSet):
     """Every list filters on `updated_since` (updated_at ≥, ISO 8601 with a time zone) for change feeds."""
@@ -36,10 +39,17 @@ class ApiFilterSet(django_filters.FilterSet):
             ]
             if not given:
                 continue
-            if any(value.strip() == "" for value in given) or self.form.cleaned_data.get(name) in (
-                None,
-                [],
-                (),
+            # Django's NullBooleanSelect also reads "2"/"3" as true/false: a boolean here is true or false only.
+            not_boolean = isinstance(flt, django_filters.BooleanFilter) and not set(given) <= BOOLEAN_VALUES
+            if (
+                not_boolean
+                or any(value.strip() == "" for value in given)
+                or self.form.cleaned_data.get(name)
+                in (
+                    None,
+                    [],
+                    (),
+                )
             ):
                 self.form.add_error(
                     name,
