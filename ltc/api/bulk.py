@@ -903,11 +903,48 @@ def _fix_deferred(ctx: BulkContext) -> list[str]:
     return touched
 
 
+_COPY_SAFE = (type(None), str, bool, int, Decimal, dt.date)
+
+
+def _copy_new_postgresql(plan: _Plan, values: list[list[Any]], now: dt.datetime) -> list[str]:
+    """Rows whose keys did not exist: one COPY straight into the table (every column: the row's, the
+    defaults, the time stamps). Returns their keys. A key inserted meanwhile raises IntegrityError."""
+    qn = connection.ops.quote_name
+    columns = [
+        *(qn(f.column) for f in plan.carried),
+        *(qn(f.column) for f, _default in plan.others),
+        *(qn(name) for name in plan.stamps),
+    ]
+    tail = "".join("\t" + _copy_value(v) for v in [*(d for _f, d in plan.others), *[now] * len(plan.stamps)])
+    buffer = io.StringIO()
+    buffer.write("".join("\t".join([_copy_value(v) for v in row]) + tail + "\n" for row in values))
+    buffer.seek(0)
+    # copy_expert is psycopg2's own: wrap it so a unique violation is Django's IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.copy_expert(f"COPY {qn(plan.table)} ({', '.join(columns)}) FROM STDIN", buffer)
+    return [row[0] for row in values]
+
+
 def _write(plan: _Plan, rows: list[dict], existing: dict[str, bool], now: dt.datetime) -> tuple[list, list]:
     values = [_row_values(plan, row) for row in rows]
     if connection.vendor == "postgresql":
-        returned = _write_postgresql(plan, values, now)
-        return [k for k, inserted in returned if inserted], [k for k, inserted in returned if not inserted]
+        created: list[str] = []
+        # New keys go in with a plain COPY (what an ERP load would do by hand): no speculative insertion, no
+        # join, no RETURNING. If another writer inserted one of those keys since `_existing_keys`, the COPY
+        # fails inside its savepoint and every row takes the upsert below, as before.
+        new = [v for v, row in zip(values, rows, strict=True) if row[plan.key.name] not in existing]
+        if new and all(isinstance(default, _COPY_SAFE) for _f, default in plan.others):
+            try:
+                with transaction.atomic():
+                    created = _copy_new_postgresql(plan, new, now)
+                values = [v for v, row in zip(values, rows, strict=True) if row[plan.key.name] in existing]
+            except IntegrityError:
+                created = []
+        returned = _write_postgresql(plan, values, now) if values else []
+        return (
+            created + [k for k, inserted in returned if inserted],
+            [k for k, inserted in returned if not inserted],
+        )
     touched = _write_sqlite(plan, values, now)
     return [k for k in touched if k not in existing], [k for k in touched if k in existing]
 
