@@ -91,8 +91,11 @@ def server_env(url: str) -> dict[str, str]:
 class Server:
     """gunicorn serving ltc.wsgi on 127.0.0.1:<port>; a context manager that stops it (by its own pid)."""
 
-    def __init__(self, url: str, *, port: int, workers: int, log: Path) -> None:
+    def __init__(
+        self, url: str, *, port: int, workers: int, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.url, self.port, self.workers, self.log = url, port, workers, log
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
@@ -117,7 +120,7 @@ class Server:
                 "warning",
             ],
             cwd=ROOT,
-            env=server_env(self.url),
+            env={**server_env(self.url), **self.env},
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )

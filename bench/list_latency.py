@@ -290,6 +290,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8792)
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--explain", action="store_true", help="print the page queries' plans and stop")
+    parser.add_argument("--save-as", default="list_latency", help="name of the JSON file in var/bench/")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the server, e.g. LTC_PG_MAX_PARALLEL_WORKERS_PER_GATHER=2",
+    )
     parser.add_argument(
         "--scale",
         type=int,
@@ -336,7 +344,10 @@ def main() -> None:
         "requests_per_client": args.requests,
         "lists": [],
     }
-    with Server(url, port=args.port, workers=CLIENTS, log=ROOT / "var" / "bench" / "list_gunicorn.log"):
+    extra_env = dict(item.split("=", 1) for item in args.server_env)
+    results["server_env"] = extra_env
+    log = ROOT / "var" / "bench" / "list_gunicorn.log"
+    with Server(url, port=args.port, workers=CLIENTS, log=log, env=extra_env):
         for principal in principals:
             for endpoint in endpoints:
                 deep, visible = cursors[(principal.label, endpoint)]
@@ -376,7 +387,7 @@ def main() -> None:
                     f"queries {q_first}/{q_deep}",
                     flush=True,
                 )
-    print("saved", save_results("list_latency", results))
+    print("saved", save_results(args.save_as, results))
 
 
 if __name__ == "__main__":
