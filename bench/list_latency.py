@@ -296,7 +296,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="extra environment for the server, e.g. LTC_PG_MAX_PARALLEL_WORKERS_PER_GATHER=2",
+        help="extra environment for the server, e.g. LTC_PG_OPTIONS=",
     )
     parser.add_argument(
         "--scale",

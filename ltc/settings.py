@@ -111,15 +111,14 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # List pages are index walks of a few hundred rows. On small machines PostgreSQL still picks parallel plans
-    # for them (its estimate of the visibility filter is pessimistic), and starting the workers costs more
-    # than the query: ≈ 30 ms against ≈ 8 ms at 1M opportunities (docs/BENCHMARKS.md). "" leaves the server's
-    # setting alone (e.g. behind a transaction-pooling PgBouncer, which refuses start-up options).
-    _parallel = os.environ.get("LTC_PG_MAX_PARALLEL_WORKERS_PER_GATHER", "0").strip()
-    if _parallel:
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-            f"-c max_parallel_workers_per_gather={int(_parallel)}"
-        )
+    # List pages are index walks of a few hundred rows, but PostgreSQL's estimate of the visibility filter is
+    # pessimistic (millions of rows), so it picks parallel plans and JIT-compiles them: starting the workers
+    # and compiling cost 30-160 ms against 10-25 ms for the query itself at 1M opportunities
+    # (docs/BENCHMARKS.md). LTC_PG_OPTIONS="" leaves the server's settings alone (e.g. behind a
+    # transaction-pooling PgBouncer, which refuses start-up options).
+    _pg_options = os.environ.get("LTC_PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0").strip()
+    if _pg_options:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = _pg_options
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A bulk upsert may carry 10,000 rows (ltc.api.bulk.MAX_ROWS): about 3-5 MB of JSON, above Django's 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LTC_MAX_REQUEST_BYTES", 16 * 1024 * 1024))
