@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 
 from accounts.models import OrgUnit, User
 
@@ -88,6 +89,18 @@ class Scope:
         if self.user_id is not None and user.pk == self.user_id:
             return True
         return self.covers_unit(user.org_unit)
+
+
+def row_in(queryset: QuerySet, outer_field: str) -> Q:
+    """The row's `outer_field` (a foreign key's `<name>_id`, or a path to one) is the key of a row of
+    `queryset`, tested row by row: `(SELECT pk FROM … WHERE pk = outer.fk AND … LIMIT 1) IS NOT NULL`.
+
+    Neither `fk IN (SELECT …)` nor EXISTS: PostgreSQL may answer both by hashing every matching row first
+    (every visible customer, every visible deal) on every request, and an OR across a join instead makes it
+    hash-join whole tables for deep pages. A scalar subquery is only evaluated for the rows the outer index
+    scan reaches, one primary-key probe each, after the cheaper conditions of an OR have failed.
+    """
+    return Q(IsNull(Subquery(queryset.filter(pk=OuterRef(outer_field)).values("pk")[:1]), False))
 
 
 def _minimal_paths(paths: set[str]) -> tuple[str, ...]:

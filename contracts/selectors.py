@@ -24,9 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import Scope, scope_for
+from accounts.selectors import Scope, row_in, scope_for
 from contracts.models import Contract, Invoice, PaymentMilestone, Receipt
 from ltc.errors import ApplicationError
+from pipeline.models import Opportunity
 from pipeline.selectors import opportunity_scope_q
 from relationships.selectors import customer_of_q
 
@@ -34,9 +35,9 @@ from relationships.selectors import customer_of_q
 def contract_scope_q(scope: Scope, *, prefix: str = "") -> Q:
     """Contracts filed below, owned by the actor or someone below, of a visible customer or opportunity.
 
-    The customer and the opportunity are tested on their joined rows (see `customer_of_q`), not through
-    subqueries collecting every visible customer and opportunity: those cost more than the page itself at
-    1M opportunities. A contract without an opportunity is matched by its other conditions.
+    The customer and the opportunity are tested row by row (`row_in`, see `customer_of_q`), not through
+    IN subqueries collecting every visible customer and opportunity: those cost more than the page itself
+    at 1M opportunities. A contract without an opportunity is matched by its other conditions.
     """
     if scope.everything:
         return Q()
@@ -44,8 +45,13 @@ def contract_scope_q(scope: Scope, *, prefix: str = "") -> Q:
         scope.units_q(f"{prefix}org_unit")
         | scope.people_q(f"{prefix}owner")
         | customer_of_q(scope, f"{prefix}customer")
-        | opportunity_scope_q(scope, prefix=f"{prefix}opportunity__")
+        | row_in(Opportunity.objects.filter(opportunity_scope_q(scope)), f"{prefix}opportunity_id")
     )
+
+
+def _contract_of_q(scope: Scope) -> Q:
+    """Records whose contract is visible, tested row by row (`accounts.selectors.row_in`)."""
+    return row_in(Contract.objects.filter(contract_scope_q(scope)), "contract_id")
 
 
 def contract_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Contract]:
@@ -60,7 +66,7 @@ def milestone_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[
     if scope.is_empty:
         return PaymentMilestone.objects.none()
     qs = PaymentMilestone.objects.select_related("contract")
-    return qs if scope.everything else qs.filter(contract_scope_q(scope, prefix="contract__"))
+    return qs if scope.everything else qs.filter(_contract_of_q(scope))
 
 
 def invoice_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Invoice]:
@@ -68,7 +74,7 @@ def invoice_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[In
     if scope.is_empty:
         return Invoice.objects.none()
     qs = Invoice.objects.select_related("contract", "milestone")
-    return qs if scope.everything else qs.filter(contract_scope_q(scope, prefix="contract__"))
+    return qs if scope.everything else qs.filter(_contract_of_q(scope))
 
 
 def receipt_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Receipt]:
@@ -76,7 +82,7 @@ def receipt_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Re
     if scope.is_empty:
         return Receipt.objects.none()
     qs = Receipt.objects.select_related("contract", "invoice")
-    return qs if scope.everything else qs.filter(contract_scope_q(scope, prefix="contract__"))
+    return qs if scope.everything else qs.filter(_contract_of_q(scope))
 
 
 # --- Balances, receivables aging and DSO ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.db.models import Count, Func, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace, TruncWeek
 
 from accounts.models import User
-from accounts.selectors import Scope, scope_for, users_below
+from accounts.selectors import Scope, row_in, scope_for, users_below
 from relationships.models import (
     Contact,
     Customer,
@@ -40,12 +40,15 @@ def customer_scope_q(scope: Scope, *, prefix: str = "") -> Q:
 def customer_of_q(scope: Scope, field: str) -> Q:
     """Records whose `field` (a Customer foreign key) is a customer the scope may see.
 
-    The same rows as `{field}_id IN visible_customer_ids(scope)`, tested on the customer row joined by its
-    primary key instead: a page read along an index checks a few joined customers, where the subquery would
-    first collect every visible customer (tens of thousands at scale) on every request. A NULL `field`
+    The same rows as `{field}_id IN visible_customer_ids(scope)`, tested row by row (`row_in`): a page read
+    along the (updated_at, id) index checks the customers of the rows it walks, where the IN subquery would
+    first collect every visible customer (tens of thousands at scale) on every request, and keeps the whole
+    visibility filter on the listed table's index scan, so deep pages walk the index too. A NULL `field`
     matches nothing, as it does with IN.
     """
-    return customer_scope_q(scope, prefix=f"{field}__")
+    if scope.everything:
+        return Q()
+    return row_in(Customer.objects.filter(customer_scope_q(scope)), f"{field}_id")
 
 
 def visible_customer_ids(scope: Scope) -> QuerySet:
