@@ -84,8 +84,9 @@ class KeysetCursorPagination(BasePagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
+        if raw is None:
             return self.page_size
+        # An empty `?page_size=` is a mistake to report, not the default (the schema says an integer).
         try:
             size = int(raw)
         except ValueError:

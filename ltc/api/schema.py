@@ -124,6 +124,8 @@ class LtcAutoSchema(AutoSchema):
             codes += ["409", "412", "428"]
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(_error(code), code, direction=direction))
+        # The web server (gunicorn, a proxy) refuses an over-long request line before the API sees it.
+        responses.setdefault("414", {"description": "The URL is too long (answered by the web server)."})
         if self.method == "GET" and not self._is_list_view() and not self._is_child_list():
             responses.setdefault(
                 "304", {"description": "Not modified (If-None-Match names the current ETag)."}
