@@ -42,6 +42,27 @@ def requested_fields(request: Request, serializer_class: type[serializers.Serial
     return wanted
 
 
+def raw_length_errors(serializer: serializers.Serializer, data: object) -> dict[str, list[str]]:
+    """Text fields longer than their `max_length` as sent. DRF trims surrounding whitespace before it checks
+    the length, so 255 characters and a run of trailing spaces passed, while the schema's maxLength (what
+    clients validate against) is about the value sent."""
+    if not isinstance(data, dict):
+        return {}
+    errors: dict[str, list[str]] = {}
+    for name, field in serializer.fields.items():
+        max_length = getattr(field, "max_length", None)
+        value = data.get(field.field_name)
+        if (
+            isinstance(field, serializers.CharField)
+            and not field.read_only
+            and max_length is not None
+            and isinstance(value, str)
+            and len(value) > max_length
+        ):
+            errors[name] = [str(field.error_messages["max_length"]).format(max_length=max_length)]
+    return errors
+
+
 class ErrorSerializer(serializers.Serializer):
     """The one error envelope of the API (ltc.errors.api_exception_handler)."""
 

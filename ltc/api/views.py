@@ -34,7 +34,7 @@ from ltc.api.filters import MAX_ID
 from ltc.api.idempotency import idempotent
 from ltc.api.pagination import KeysetCursorPagination
 from ltc.api.permissions import ApiClientRateThrottle, ApiScopePermission, api_client_of
-from ltc.api.serializers import BulkResultSerializer, requested_fields
+from ltc.api.serializers import BulkResultSerializer, raw_length_errors, requested_fields
 
 
 class ApiView(GenericAPIView):
@@ -72,7 +72,11 @@ class ApiView(GenericAPIView):
     def validated_input(self, *, partial: bool = False, instance: Model | None = None) -> dict[str, Any]:
         context = {"request": self.request, "view": self, "instance": instance}
         serializer = self.input_serializer_class(data=self.request.data, partial=partial, context=context)
-        serializer.is_valid(raise_exception=True)
+        valid = serializer.is_valid()
+        errors = {} if valid else dict(serializer.errors)
+        errors.update(raw_length_errors(serializer, self.request.data))
+        if errors:
+            raise exceptions.ValidationError(errors)
         return dict(serializer.validated_data)
 
 

@@ -194,3 +194,17 @@ def test_every_operation_documents_the_web_servers_414():
         for method, operation in operations.items():
             if method in {"get", "post", "patch", "put", "delete"}:
                 assert "414" in operation["responses"], (method, path)
+
+
+def test_text_longer_than_its_max_length_as_sent_is_refused(tree):
+    """A 250-character reason and ten trailing U+001E (whitespace to str.strip) passed maxLength 255 because
+    DRF trims before it measures (ST201 on POST /leads/{id}/close/)."""
+    http = token_client(["admin"])
+    lead = LeadFactory(customer=CustomerFactory(account_dept=tree["dept1"]))
+    url = f"/api/v1/leads/{lead.pk}/close/"
+    body = assert_envelope(http.post(url, {"reason": "x" * 250 + "\x1e" * 10}, format="json"), 400, "invalid")
+    assert "reason" in body["errors"]
+    lead.refresh_from_db()
+    assert lead.status != "CLOSED"
+    closed = http.post(url, {"reason": "x" * 250 + " " * 5}, format="json")
+    assert closed.status_code == 200 and closed.json()["close_reason"] == "x" * 250
