@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
+from ltc.errors import form_field_messages_bilingual
 
 # The query-string spellings of an OpenAPI boolean (and what Python clients send for True/False).
 BOOLEAN_VALUES = frozenset({"true", "false", "True", "False"})
@@ -21,6 +22,15 @@ class ApiFilterSet(django_filters.FilterSet):
         lookup_expr="gte",
         help_text="Rows changed at or after this time (ISO 8601), for incremental sync.",
     )
+
+    @property
+    def form(self):
+        # The filters' fields are Django form fields: their messages (e.g. "Select a valid choice.") are
+        # answered bilingual like DRF's (ltc.errors.make_framework_messages_bilingual).
+        if not hasattr(self, "_form"):
+            for field in super().form.fields.values():
+                form_field_messages_bilingual(field)
+        return self._form
 
     def is_valid(self) -> bool:
         """Also refuse a given value that filters nothing, e.g. `?updated_since=` or `?is_active=null`, for any
