@@ -36,12 +36,6 @@ def fail_until_locked(client: Client, username: str, address: str = ADDRESS) -> 
         assert not is_logged_in(client)
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    # Many log-ins per test: the default PBKDF2 rounds would make this module slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def rep(db):
     return UserFactory(username="zhang.wei")

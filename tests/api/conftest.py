@@ -47,9 +47,3 @@ def admin_api(db) -> APIClient:
 @pytest.fixture
 def admin_user(tree) -> User:
     return UserFactory(org_unit=tree["hq"], job_role=User.JobRole.ADMIN)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Factories set a password on every user; the default PBKDF2 makes that the slowest part of the suite.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,12 +23,6 @@ from tests.factories import (
 Role = User.JobRole
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """UserFactory hashes a password per user; PBKDF2 makes that the slowest part of these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cast(tree):
     dept1, dept3 = tree["dept1"], tree["dept3"]

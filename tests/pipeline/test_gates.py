@@ -20,11 +20,6 @@ from tests.factories import UserFactory, opportunity_deal, opportunity_drive_to
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def both(exc_info, english: str, chinese: str) -> None:
     text = str(exc_info.value)
     assert english in text, text

@@ -25,11 +25,6 @@ from tests.factories import CustomerFactory, LeadFactory, UserFactory, VisitFact
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(tree):
     rep = UserFactory(org_unit=tree["dept1"])

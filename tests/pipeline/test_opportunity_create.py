@@ -11,11 +11,6 @@ from tests.factories import CustomerFactory, CustomerTeamMemberFactory, LeadFact
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_create_copies_iron_triangle_and_sets_validate(tree):
     customer = CustomerFactory(account_dept=tree["dept1"])
     rep = UserFactory(org_unit=tree["dept1"])

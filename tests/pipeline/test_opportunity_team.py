@@ -13,11 +13,6 @@ from tests.factories import UserFactory, opportunity_deal
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def deal(tree):
     return opportunity_deal(tree)

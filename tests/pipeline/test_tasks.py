@@ -15,11 +15,6 @@ from tests.factories import CustomerFactory, LeadFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def due(tree):
     """rep: two due leads (one never reviewed, one due Friday); nurturer: one lead found by someone else;

@@ -22,11 +22,6 @@ from tests.factories import CustomerFactory, CustomerTeamMemberFactory, UserFact
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def people(tree):
     return {
