@@ -6,10 +6,13 @@ customer (team, events, budgets) or a plan (action items) are shown when their p
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from accounts.admin import ScopedChoicesMixin, VisibleAdminMixin
 from accounts.selectors import Scope
@@ -68,6 +71,30 @@ class ContactInline(ScopedChoicesMixin, admin.TabularInline):
         "owner",
     )
     autocomplete_fields = ("owner",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # What private_notes_visible reads for each row.
+        return super().get_queryset(request).select_related("customer__account_dept", "owner__org_unit")
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        user = request.user
+
+        class ContactRowForm(formset.form):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                contact = self.instance
+                if (
+                    contact.pk is not None
+                    and "owner" in self.fields
+                    and not private_notes_visible(user, contact)
+                ):
+                    # Who may read the card follows the owner: those who may not read it may not move it
+                    # (as in contact_update). A disabled field keeps its value whatever is posted.
+                    self.fields["owner"].disabled = True
+
+        formset.form = ContactRowForm
+        return formset
 
 
 class CustomerTeamMemberInline(ScopedChoicesMixin, admin.TabularInline):
@@ -204,12 +231,48 @@ class ContactAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     def visible_queryset(self, request: HttpRequest, scope: Scope) -> QuerySet:
         return contact_visible_to(request.user, scope=scope)
 
+    def private_notes_shown(self, request: HttpRequest, contact: Contact) -> bool:
+        """private_notes_visible on the contact as it is now: a history page passes an old version, whose
+        owner then need not be its owner now."""
+        if getattr(contact, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is not None:
+            current = Contact.objects.select_related("customer__account_dept", "owner__org_unit")
+            contact = current.filter(pk=contact.pk).first() or contact
+        return private_notes_visible(request.user, contact)
+
     def get_exclude(self, request, obj=None):
         # Peers may see the contact but never the private relationship card (DOMAIN.md §1).
         exclude = list(super().get_exclude(request, obj) or ())
-        if obj is not None and not private_notes_visible(request.user, obj):
+        if obj is not None and not self.private_notes_shown(request, obj):
             exclude.append("private_notes")
         return exclude
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who may read the card follows the owner (or, with no owner, the customer's department): those who
+        # may not read it may not move the contact to themselves either (as in contact_update).
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.private_notes_shown(request, obj):
+            readonly += ["owner", "customer"]
+        return readonly
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django allows a query-string filter on any plain field: ?private_notes__contains=… would tell a
+        # peer, row by row, what the card says.
+        if lookup.split("__")[0] == "private_notes":
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)
+        if not records or self.private_notes_shown(request, records[0].instance):
+            super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+            return
+        # The history page lists what each version changed, old → new: here without the private card.
+        for newer, older in pairwise(records):
+            delta = newer.diff_against(
+                older, excluded_fields=["private_notes"], foreign_keys_are_objs=foreign_keys_are_objs
+            )
+            helper = self.get_historical_record_context_helper(request, newer)
+            newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
 
 @admin.register(RelationshipAssessment)
