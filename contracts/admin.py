@@ -11,7 +11,6 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -20,7 +19,7 @@ from accounts.admin import (
     ScopedChoicesMixin,
     VisibleAdminMixin,
     action_reason,
-    run_service_action,
+    service_action,
 )
 from accounts.selectors import Scope, scope_for
 from contracts.models import (
@@ -73,6 +72,15 @@ class ContractChangeInline(ScopedChoicesMixin, admin.TabularInline):
     autocomplete_fields = ("requested_by", "decider")
 
 
+def _contract_close(request: HttpRequest, contract: Contract) -> Contract:
+    raw_score = (request.POST.get("evaluation_score") or "").strip()
+    score = int(raw_score) if raw_score.isdigit() else 0  # the service refuses anything but 1–5
+    evaluation = (request.POST.get("evaluation") or "").strip()
+    return contract_close(
+        contract=contract, actor=request.user, evaluation=evaluation, evaluation_score=score
+    )
+
+
 @admin.register(Contract)
 class ContractAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     list_display = (
@@ -114,30 +122,12 @@ class ContractAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         # The status moves through the contract services (the actions below).
         return (*super().get_readonly_fields(request, obj), "status", "evaluation", "evaluation_score")
 
-    @admin.action(description=_("Confirm contract 确认合同"), permissions=["change"])
-    def confirm_contracts(self, request, queryset):
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda contract: contract_confirm(contract=contract, actor=request.user),
-            gettext("Confirmed 已确认"),
-        )
-
-    @admin.action(description=_("Close and evaluate 关闭并评价"), permissions=["change"])
-    def close_contracts(self, request, queryset):
-        evaluation = (request.POST.get("evaluation") or "").strip()
-        raw_score = (request.POST.get("evaluation_score") or "").strip()
-        score = int(raw_score) if raw_score.isdigit() else 0  # the service refuses anything but 1–5
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda contract: contract_close(
-                contract=contract, actor=request.user, evaluation=evaluation, evaluation_score=score
-            ),
-            gettext("Closed 已关闭"),
-        )
+    confirm_contracts = service_action(
+        _("Confirm contract 确认合同"),
+        _("Confirmed 已确认"),
+        lambda request, contract: contract_confirm(contract=contract, actor=request.user),
+    )
+    close_contracts = service_action(_("Close and evaluate 关闭并评价"), _("Closed 已关闭"), _contract_close)
 
 
 @admin.register(PaymentMilestone)
@@ -218,16 +208,13 @@ class InvoiceAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "status")
 
-    @admin.action(description=_("Cancel unpaid invoice 作废未回款发票"), permissions=["change"])
-    def cancel_invoices(self, request, queryset):
-        reason = action_reason(request)
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda invoice: invoice_cancel(invoice=invoice, actor=request.user, reason=reason),
-            gettext("Cancelled 已作废"),
-        )
+    cancel_invoices = service_action(
+        _("Cancel unpaid invoice 作废未回款发票"),
+        _("Cancelled 已作废"),
+        lambda request, invoice: invoice_cancel(
+            invoice=invoice, actor=request.user, reason=action_reason(request)
+        ),
+    )
 
 
 @admin.register(Receipt)
@@ -273,16 +260,13 @@ class ContractNumberSequenceAdmin(admin.ModelAdmin):
 class OpportunityWinAdmin(OpportunityAdmin):
     actions = (*OpportunityAdmin.actions, "win_and_open_contract")
 
-    @admin.action(description=_("Win and open contract 赢单并生成合同"), permissions=["change"])
-    def win_and_open_contract(self, request, queryset):
-        reason = action_reason(request)
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda opp: opportunity_win(opportunity=opp, actor=request.user, reason=reason),
-            gettext("Won, contract opened 已赢单并生成合同"),
-        )
+    win_and_open_contract = service_action(
+        _("Win and open contract 赢单并生成合同"),
+        _("Won, contract opened 已赢单并生成合同"),
+        lambda request, opp: opportunity_win(
+            opportunity=opp, actor=request.user, reason=action_reason(request)
+        ),
+    )
 
 
 admin.site.unregister(Opportunity)

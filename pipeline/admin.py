@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -18,7 +17,7 @@ from accounts.admin import (
     ScopedChoicesMixin,
     VisibleAdminMixin,
     action_reason,
-    run_service_action,
+    service_action,
 )
 from accounts.selectors import Scope, users_below
 from ltc.errors import ApplicationError
@@ -168,26 +167,16 @@ class LeadAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         # The status moves through the lead services (the actions below), never by editing the field.
         return (*super().get_readonly_fields(request, obj), "status", "close_reason")
 
-    @admin.action(description=_("Convert to opportunity 转化为机会点"), permissions=["change"])
-    def convert_leads(self, request, queryset):
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda lead: lead_convert(lead=lead, actor=request.user),
-            gettext("Converted 已转化"),
-        )
-
-    @admin.action(description=_("Close lead (reason required) 关闭线索（须填原因）"), permissions=["change"])
-    def close_leads(self, request, queryset):
-        reason = action_reason(request)
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda lead: lead_close(lead=lead, actor=request.user, reason=reason),
-            gettext("Closed 已关闭"),
-        )
+    convert_leads = service_action(
+        _("Convert to opportunity 转化为机会点"),
+        _("Converted 已转化"),
+        lambda request, lead: lead_convert(lead=lead, actor=request.user),
+    )
+    close_leads = service_action(
+        _("Close lead (reason required) 关闭线索（须填原因）"),
+        _("Closed 已关闭"),
+        lambda request, lead: lead_close(lead=lead, actor=request.user, reason=action_reason(request)),
+    )
 
 
 @admin.register(LeadQualification)
@@ -253,6 +242,21 @@ class LeadTransitionAdmin(VisibleAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 # --- Opportunities --------------------------------------------------------------------------------------
 
 
+def _opportunity_advance(request: HttpRequest, opp: Opportunity) -> None:
+    if opp.stage not in OPEN_STAGES:
+        raise ApplicationError(
+            _("Only an open opportunity can advance. 只有进行中的机会点才能推进。"),
+            {"stage": [opp.get_stage_display()]},
+        )
+    # From NEGOTIATE the next stage is WON, which the service refuses as a stage move: winning opens the
+    # contract, so it is the "win and open contract" action of the contracts admin.
+    stages = (*OPEN_STAGES, Stage.WON)
+    to_stage = stages[stages.index(opp.stage) + 1]
+    opportunity_move_stage(
+        opportunity=opp, actor=request.user, to_stage=to_stage, reason=action_reason(request)
+    )
+
+
 @admin.register(Opportunity)
 class OpportunityAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
     list_display = (
@@ -285,45 +289,23 @@ class OpportunityAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         # The stage moves through the stage services (the actions below), which check gates and record who.
         return (*super().get_readonly_fields(request, obj), "stage", "close_reason")
 
-    @admin.action(description=_("Advance to next stage 推进到下一阶段"), permissions=["change"])
-    def advance_stage(self, request, queryset):
-        reason = action_reason(request)
-
-        def advance(opp: Opportunity) -> None:
-            if opp.stage not in OPEN_STAGES:
-                raise ApplicationError(
-                    _("Only an open opportunity can advance. 只有进行中的机会点才能推进。"),
-                    {"stage": [opp.get_stage_display()]},
-                )
-            # From NEGOTIATE the next stage is WON, which the service refuses as a stage move: winning opens
-            # the contract, so it is the "win and open contract" action of the contracts admin.
-            stages = (*OPEN_STAGES, Stage.WON)
-            to_stage = stages[stages.index(opp.stage) + 1]
-            opportunity_move_stage(opportunity=opp, actor=request.user, to_stage=to_stage, reason=reason)
-
-        run_service_action(self, request, queryset, advance, gettext("Advanced 已推进"))
-
-    @admin.action(description=_("Mark lost (reason required) 丢单（须填原因）"), permissions=["change"])
-    def mark_lost(self, request, queryset):
-        reason = action_reason(request)
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda opp: opportunity_lose(opportunity=opp, actor=request.user, reason=reason),
-            gettext("Marked lost 已丢单"),
-        )
-
-    @admin.action(description=_("Abandon (reason required) 放弃（须填原因）"), permissions=["change"])
-    def abandon(self, request, queryset):
-        reason = action_reason(request)
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda opp: opportunity_abandon(opportunity=opp, actor=request.user, reason=reason),
-            gettext("Abandoned 已放弃"),
-        )
+    advance_stage = service_action(
+        _("Advance to next stage 推进到下一阶段"), _("Advanced 已推进"), _opportunity_advance
+    )
+    mark_lost = service_action(
+        _("Mark lost (reason required) 丢单（须填原因）"),
+        _("Marked lost 已丢单"),
+        lambda request, opp: opportunity_lose(
+            opportunity=opp, actor=request.user, reason=action_reason(request)
+        ),
+    )
+    abandon = service_action(
+        _("Abandon (reason required) 放弃（须填原因）"),
+        _("Abandoned 已放弃"),
+        lambda request, opp: opportunity_abandon(
+            opportunity=opp, actor=request.user, reason=action_reason(request)
+        ),
+    )
 
 
 @admin.register(OpportunityTeamMember)

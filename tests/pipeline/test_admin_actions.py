@@ -92,6 +92,20 @@ def test_mark_lost_needs_a_reason(client, root, tree):
     assert errors(done) == []
 
 
+def test_abandon_needs_a_reason(client, root, tree):
+    opp = OpportunityFactory(customer__account_dept=tree["dept1"])
+
+    refused = run_action(client, root, OPP_CHANGELIST, "abandon", [opp], reason=" ")
+    opp.refresh_from_db()
+    assert opp.stage == Stage.VALIDATE
+    assert len(errors(refused)) == 1 and "放弃机会点必须填写原因" in errors(refused)[0]
+
+    done = run_action(client, root, OPP_CHANGELIST, "abandon", [opp], reason="客户预算取消")
+    opp.refresh_from_db()
+    assert (opp.stage, opp.close_reason) == (Stage.ABANDONED, "客户预算取消")
+    assert errors(done) == [] and len(successes(done)) == 1
+
+
 def test_a_team_member_who_may_not_drive_the_deal_gets_a_message(client, db, tree):
     """The customer's team sees the deal, but only the owner, the deal's triangle or a manager drives it."""
     opp = OpportunityFactory(customer__account_dept=tree["dept1"])
