@@ -65,6 +65,11 @@ def _decode(cursor: str, ordering: tuple[str, ...], model) -> list[Any]:
     return decoded
 
 
+def _value(row: Any, name: str) -> Any:
+    """A column of a page row: a model instance, or a dict from values() (ltc.api.rows)."""
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
 def after_position(ordering: tuple[str, ...], values: list[Any]) -> Q | TupleGreaterThan:
     """Rows strictly after `values` in `ordering` (all ascending)."""
     if len(ordering) == 1:
@@ -116,7 +121,7 @@ class KeysetCursorPagination(BasePagination):
         self.has_next = len(rows) > size
         rows = rows[:size]
         self.next_cursor = (
-            _encode([getattr(rows[-1], name) for name in self.ordering]) if self.has_next and rows else None
+            _encode([_value(rows[-1], name) for name in self.ordering]) if self.has_next and rows else None
         )
         return rows
 

@@ -22,7 +22,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
@@ -32,8 +32,9 @@ from ltc.api.bulk import BulkRowsInvalid, BulkSpec, bulk_upsert
 from ltc.api.concurrency import check_if_match, etag_for, not_modified
 from ltc.api.filters import MAX_ID
 from ltc.api.idempotency import idempotent
-from ltc.api.pagination import KeysetCursorPagination
+from ltc.api.pagination import DEFAULT_ORDERING, KeysetCursorPagination
 from ltc.api.permissions import ApiClientRateThrottle, ApiScopePermission, api_client_of
+from ltc.api.rows import row_plan
 from ltc.api.serializers import BulkResultSerializer, raw_length_errors, requested_fields
 
 
@@ -80,37 +81,6 @@ class ApiView(GenericAPIView):
         return dict(serializer.validated_data)
 
 
-def _related_paths_rendered(serializer: serializers.Serializer, model: type[Model]) -> set[str] | None:
-    """The foreign keys whose objects rendering a row reads, or None when that cannot be told.
-
-    A field reading one concrete column by name needs nothing (a foreign key rendered by its id reads
-    `<fk>_id`); `source="fk.column"` needs `fk`. Anything else (methods, nested serializers, properties,
-    "*", longer paths) gives None: the selector's select_related is kept as it is.
-    """
-    concrete = {f.name: f for f in model._meta.concrete_fields}
-    needed: set[str] = set()
-    for field in serializer.fields.values():
-        if isinstance(field, serializers.BaseSerializer | serializers.SerializerMethodField):
-            return None
-        is_related_field = isinstance(field, serializers.RelatedField)
-        if field.source in concrete:
-            column = concrete[field.source]
-            if column.is_relation != is_related_field:
-                return None
-            if is_related_field and not field.use_pk_only_optimization():
-                return None
-            continue
-        parts = field.source.split(".")
-        target = concrete.get(parts[0])
-        if len(parts) != 2 or target is None or not target.many_to_one or is_related_field:
-            return None
-        remote = {f.name: f for f in target.related_model._meta.concrete_fields}.get(parts[1])
-        if remote is None or remote.is_relation:
-            return None
-        needed.add(parts[0])
-    return needed
-
-
 class ListApi(ListModelMixin, ApiView):
     pagination_class = KeysetCursorPagination
     filter_backends: ClassVar[list] = [DjangoFilterBackend]
@@ -118,18 +88,18 @@ class ListApi(ListModelMixin, ApiView):
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         fields = requested_fields(request, self.output_serializer_class)
-        serializer = self.output_serializer_class(many=True, context=self.output_context(fields))
         queryset = self.filter_queryset(self.get_queryset())
-        needed = _related_paths_rendered(serializer.child, queryset.model)
-        if needed is not None:
-            # Most rows show related records by id: the selector's select_related (there for the browser
-            # pages) would build up to four model instances per row for nothing, half the time of a 50-row
-            # page at 1M rows. Joins the visibility filter needs stay: they are in the WHERE clause.
-            queryset = queryset.select_related(None)
-            if needed:
-                queryset = queryset.select_related(*sorted(needed))
-        page = self.paginate_queryset(queryset)
-        serializer.instance = page
+        plan = row_plan(self.output_serializer_class, frozenset(fields) if fields else None)
+        if plan is not None:
+            # Every field is a plain column (ltc/api/rows.py): read the page as values() and render each row
+            # from them. The selector's select_related (there for the browser pages) would build up to four
+            # model instances per row for nothing; the joins the visibility filter needs stay in WHERE.
+            ordering = getattr(self, "cursor_ordering", DEFAULT_ORDERING)
+            queryset = queryset.select_related(None).values(*plan.lookups(ordering))
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(plan.render(page))
+        serializer = self.output_serializer_class(many=True, context=self.output_context(fields))
+        serializer.instance = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializer.data)
 
 
