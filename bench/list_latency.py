@@ -8,10 +8,12 @@
     .venv/bin/python bench/list_latency.py --db ltc_bench_1m
     .venv/bin/python bench/list_latency.py --db ltc_bench_1m --explain   # plans of the page queries only
 
-For each principal and endpoint (GET /api/v1/{opportunities,customers,invoices}/?page_size=50):
-- first page: the same request again and again;
-- deep page: a cursor crafted for the row in the middle of what the principal may see (row ≈ 500,000 of
-  1M opportunities for the admin), then the `next` links followed from there (each client its own chain).
+For each principal and endpoint (GET /api/v1/{opportunities,customers,invoices}/?page_size=50), two ways,
+each comparing the first page with a deep one under the same cache conditions:
+- repeated ("hot"): the first page again and again, against a deep page again and again (a cursor crafted
+  for the row in the middle of what the principal may see — row ≈ 500,000 of 1M opportunities for the admin);
+- walked ("cold"): the clients follow `next` from the first page, against following `next` from the middle:
+  the pages are ones no earlier request has read (the sync-feed case).
 4 client threads, each with its own kept-alive connection, against gunicorn (4 workers, DEBUG off) on
 loopback. The figure is server side: the `Server-Timing: app;dur=` header of ltc.middleware (everything
 Django does, the queries included; not the WSGI server or the socket); client-side times are printed too.
@@ -45,7 +47,6 @@ from bench.common import (  # noqa: E402
     db_url,
     django_setup,
     machine,
-    median,
     percentile,
     recreate_database,
     save_results,
@@ -192,9 +193,11 @@ def timed_get(
     return server_ms(headers_in), client_ms, json.loads(body)
 
 
-def run_clients(port: int, principal: Principal, endpoint: str, *, starts: list[str | None], requests: int):
-    """`CLIENTS` threads; thread i starts at `starts[i]` (None: the first page) and, for a deep run, follows
-    `next`. Returns ([server ms], [client ms])."""
+def run_clients(
+    port: int, principal: Principal, endpoint: str, *, starts: list[str | None], requests: int, walk: bool
+):
+    """`CLIENTS` threads; thread i starts at `starts[i]` (None: the first page) and, with `walk`, follows
+    `next` (else repeats its page). Returns ([server ms], [client ms])."""
     base = f"/api/v1/{endpoint}/?page_size={PAGE_SIZE}"
     server_times: list[float] = []
     client_times: list[float] = []
@@ -214,7 +217,7 @@ def run_clients(port: int, principal: Principal, endpoint: str, *, starts: list[
                 s_ms, c_ms, data = timed_get(conn, path, headers)
                 mine_s.append(s_ms)
                 mine_c.append(c_ms)
-                if start is not None:
+                if walk:
                     nxt = data.get("next")
                     cursor = nxt.split("cursor=")[1].split("&")[0] if nxt else start
             conn.close()
@@ -351,42 +354,48 @@ def main() -> None:
         for principal in principals:
             for endpoint in endpoints:
                 deep, visible = cursors[(principal.label, endpoint)]
-                run_clients(args.port, principal, endpoint, starts=[None], requests=5)  # warm every worker
-                run_clients(args.port, principal, endpoint, starts=deep, requests=5)
-                first_s, first_c = run_clients(
-                    args.port, principal, endpoint, starts=[None], requests=args.requests
-                )
-                deep_s, deep_c = run_clients(
-                    args.port, principal, endpoint, starts=deep, requests=args.requests
-                )
+                # The four clients start together on one page (the first, or the middle one): the same
+                # conditions for both, and a walk is one chain of pages that no earlier request has read.
+                first_starts: list[str | None] = [None]
+                deep = deep[:1]
+                # Warm every worker (not the data: the walks below start where no request has been).
+                run_clients(args.port, principal, endpoint, starts=first_starts, requests=5, walk=False)
+                run_clients(args.port, principal, endpoint, starts=deep, requests=5, walk=False)
+                timed = {}
+                for mode, walk in (("walk", True), ("hot", False)):
+                    for label, starts in (("first", first_starts), ("deep", deep)):
+                        timed[f"{mode}_{label}"] = run_clients(
+                            args.port, principal, endpoint, starts=starts, requests=args.requests, walk=walk
+                        )
                 q_first, q_deep = count_queries(principal, endpoint, deep[0])
                 row = {
                     "principal": principal.label,
                     "endpoint": endpoint,
                     "visible": visible,
-                    "first_p50": percentile(first_s, 50),
-                    "first_p95": percentile(first_s, 95),
-                    "deep_p50": percentile(deep_s, 50),
-                    "deep_p95": percentile(deep_s, 95),
-                    "deep_first_ratio_p50": median(deep_s) / median(first_s),
-                    "deep_first_ratio_p95": percentile(deep_s, 95) / percentile(first_s, 95),
-                    "client_first_p50": percentile(first_c, 50),
-                    "client_first_p95": percentile(first_c, 95),
-                    "client_deep_p50": percentile(deep_c, 50),
-                    "client_deep_p95": percentile(deep_c, 95),
                     "queries_first": q_first,
                     "queries_deep": q_deep,
-                    "samples": len(first_s),
+                    "samples": len(timed["hot_first"][0]),
                 }
-                results["lists"].append(row)
+                for key, (server, client) in timed.items():
+                    row[f"{key}_p50"] = percentile(server, 50)
+                    row[f"{key}_p95"] = percentile(server, 95)
+                    row[f"client_{key}_p95"] = percentile(client, 95)
+                for mode in ("hot", "walk"):
+                    row[f"{mode}_ratio_p50"] = row[f"{mode}_deep_p50"] / row[f"{mode}_first_p50"]
+                    row[f"{mode}_ratio_p95"] = row[f"{mode}_deep_p95"] / row[f"{mode}_first_p95"]
                 print(
-                    f"{principal.label:>40} {endpoint:>14} | first p50 {row['first_p50']:6.1f} p95 "
-                    f"{row['first_p95']:6.1f} | deep p50 {row['deep_p50']:6.1f} p95 {row['deep_p95']:6.1f} ms | "
-                    f"deep/first {row['deep_first_ratio_p50']:.2f} (p95 {row['deep_first_ratio_p95']:.2f}) | "
-                    f"client p95 {row['client_first_p95']:6.1f}/{row['client_deep_p95']:6.1f} | "
+                    f"{principal.label:>40} {endpoint:>14} | "
+                    + " | ".join(
+                        f"{mode} first {row[f'{mode}_first_p50']:5.1f}/{row[f'{mode}_first_p95']:5.1f} "
+                        f"deep {row[f'{mode}_deep_p50']:5.1f}/{row[f'{mode}_deep_p95']:5.1f} "
+                        f"ratio {row[f'{mode}_ratio_p50']:.2f}"
+                        for mode in ("hot", "walk")
+                    )
+                    + f" | client p95 {max(row[k] for k in row if k.startswith('client_')):6.1f} | "
                     f"queries {q_first}/{q_deep}",
                     flush=True,
                 )
+                results["lists"].append(row)
     print("saved", save_results(args.save_as, results))
 
 
