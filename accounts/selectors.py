@@ -23,7 +23,10 @@ Filters are `org_unit_id IN (SELECT id FROM org units WHERE path LIKE '/1/4/%')`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
@@ -138,6 +141,30 @@ def scope_for_org_unit(unit: OrgUnit | None) -> Scope:
     if unit is None:
         return Scope(user_id=None, unit_paths=(), everything=True)
     return Scope(user_id=None, unit_paths=(unit.path,))
+
+
+_Q = TypeVar("_Q", bound=QuerySet)
+
+
+def scope_cached(selector: Callable[..., _Q]) -> Callable[..., _Q]:
+    """Build a visibility selector's QuerySet once per scope; every call returns a fresh clone of it.
+
+    The selector must be a function of the scope alone (`selector(user, *, scope)` reading `user` only to find
+    the scope). Turning a scope's nested OR of subqueries into a Query costs more CPU than running a 50-row
+    page at a million rows (≈ 9 ms for an invoice list of a region's manager); cloning the built Query costs
+    ≈ 0.1 ms. The cached QuerySet is never evaluated or changed: callers get `.all()` clones.
+    """
+
+    @lru_cache(maxsize=1024)
+    def build(scope: Scope) -> _Q:
+        return selector(None, scope=scope)
+
+    @wraps(selector)
+    def cached(user: User | None, *, scope: Scope | None = None) -> _Q:
+        return build(scope or scope_for(user)).all()
+
+    cached.build_cache = build  # type: ignore[attr-defined]
+    return cached
 
 
 def org_unit_visible_to(user: User) -> QuerySet[OrgUnit]:

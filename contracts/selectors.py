@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import Scope, row_in, scope_for
+from accounts.selectors import Scope, row_in, scope_cached, scope_for
 from contracts.models import Contract, Invoice, PaymentMilestone, Receipt
 from ltc.errors import ApplicationError
 from pipeline.models import Opportunity
@@ -54,6 +54,7 @@ def _contract_of_q(scope: Scope) -> Q:
     return row_in(Contract.objects.filter(contract_scope_q(scope)), "contract_id")
 
 
+@scope_cached
 def contract_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Contract]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -61,6 +62,7 @@ def contract_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[C
     return Contract.objects.filter(contract_scope_q(scope)).select_related("customer", "owner", "org_unit")
 
 
+@scope_cached
 def milestone_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[PaymentMilestone]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -69,6 +71,7 @@ def milestone_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[
     return qs if scope.everything else qs.filter(_contract_of_q(scope))
 
 
+@scope_cached
 def invoice_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Invoice]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -77,6 +80,7 @@ def invoice_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[In
     return qs if scope.everything else qs.filter(_contract_of_q(scope))
 
 
+@scope_cached
 def receipt_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Receipt]:
     scope = scope or scope_for(user)
     if scope.is_empty:

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from accounts.models import User
-from accounts.selectors import Scope, scope_for
+from accounts.selectors import Scope, scope_cached, scope_for
 from pipeline.models import GateDecision, Lead, Opportunity, OpportunityTeamMember, Product, SupportRequest
 from relationships.selectors import customer_of_q
 
@@ -24,6 +24,7 @@ def lead_scope_q(scope: Scope) -> Q:
     )
 
 
+@scope_cached
 def lead_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Lead]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -56,6 +57,7 @@ def visible_opportunity_ids(scope: Scope) -> QuerySet:
     return Opportunity.objects.filter(opportunity_scope_q(scope)).values("id")
 
 
+@scope_cached
 def opportunity_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Opportunity]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -65,6 +67,7 @@ def opportunity_visible_to(user: User, *, scope: Scope | None = None) -> QuerySe
     )
 
 
+@scope_cached
 def gate_decision_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[GateDecision]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -81,6 +84,7 @@ def product_visible_to(user: User) -> QuerySet[Product]:
     return Product.objects.all()
 
 
+@scope_cached
 def support_request_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[SupportRequest]:
     """Support requests follow their opportunity's visibility."""
     scope = scope or scope_for(user)

@@ -11,7 +11,7 @@ from django.db.models import Count, Func, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace, TruncWeek
 
 from accounts.models import User
-from accounts.selectors import Scope, row_in, scope_for, users_below
+from accounts.selectors import Scope, row_in, scope_cached, scope_for, users_below
 from relationships.models import (
     Contact,
     Customer,
@@ -56,6 +56,7 @@ def visible_customer_ids(scope: Scope) -> QuerySet:
     return Customer.objects.filter(customer_scope_q(scope)).values("id")
 
 
+@scope_cached
 def customer_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Customer]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -63,6 +64,7 @@ def customer_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[C
     return Customer.objects.filter(customer_scope_q(scope)).select_related("account_dept", "owner")
 
 
+@scope_cached
 def contact_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Contact]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -84,6 +86,7 @@ def private_notes_visible(user: User, contact: Contact, *, scope: Scope | None =
     return scope.covers_user(contact.owner)
 
 
+@scope_cached
 def visit_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Visit]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -95,6 +98,7 @@ def visit_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[Visi
     return qs.filter(query)
 
 
+@scope_cached
 def customer_issue_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[CustomerIssue]:
     scope = scope or scope_for(user)
     if scope.is_empty:
@@ -105,6 +109,7 @@ def customer_issue_visible_to(user: User, *, scope: Scope | None = None) -> Quer
     return qs.filter(customer_of_q(scope, "customer") | scope.people_q("owner"))
 
 
+@scope_cached
 def relationship_plan_visible_to(user: User, *, scope: Scope | None = None) -> QuerySet[RelationshipPlan]:
     scope = scope or scope_for(user)
     if scope.is_empty:
