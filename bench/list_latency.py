@@ -12,8 +12,11 @@ For each principal and endpoint (GET /api/v1/{opportunities,customers,invoices}/
 each comparing the first page with a deep one under the same cache conditions:
 - repeated ("hot"): the first page again and again, against a deep page again and again (a cursor crafted
   for the row in the middle of what the principal may see — row ≈ 500,000 of 1M opportunities for the admin);
-- walked ("cold"): the clients follow `next` from the first page, against following `next` from the middle:
-  the pages are ones no earlier request has read (the sync-feed case).
+- walked ("cold"): following `next` from the first page, against following `next` from the middle: pages no
+  earlier request has read (the sync-feed case).
+Each client alternates between the first-page chain and the deep chain, so both are measured at the same
+moments: on a small shared box the load swings by 2× from one second to the next, which measuring one after
+the other turned into deep/first ratios of 0.5 to 2 for the very same query.
 4 client threads, each with its own kept-alive connection, against gunicorn (4 workers, DEBUG off) on
 loopback. The figure is server side: the `Server-Timing: app;dur=` header of ltc.middleware (everything
 Django does, the queries included; not the WSGI server or the socket); client-side times are printed too.
@@ -194,47 +197,58 @@ def timed_get(
 
 
 def run_clients(
-    port: int, principal: Principal, endpoint: str, *, starts: list[str | None], requests: int, walk: bool
-):
-    """`CLIENTS` threads; thread i starts at `starts[i]` (None: the first page) and, with `walk`, follows
-    `next` (else repeats its page). Returns ([server ms], [client ms])."""
+    port: int,
+    principal: Principal,
+    endpoint: str,
+    *,
+    chains: dict[str, str | None],
+    requests: int,
+    walk: bool,
+) -> dict[str, tuple[list[float], list[float]]]:
+    """`CLIENTS` threads, each sending `requests` requests that alternate between the chains (label → start
+    cursor; None: the first page), client i starting on chain i, so that every chain is measured at the same
+    moments, under the same load and cache. With `walk` a client follows `next` along each chain (else it
+    repeats the chain's page). Returns {label: ([server ms], [client ms])}."""
     base = f"/api/v1/{endpoint}/?page_size={PAGE_SIZE}"
-    server_times: list[float] = []
-    client_times: list[float] = []
+    labels = list(chains)
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in labels}
     lock = threading.Lock()
     errors: list[BaseException] = []
     barrier = threading.Barrier(CLIENTS)
 
-    def worker(start: str | None) -> None:
+    def worker(offset: int) -> None:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             headers = principal.headers()
-            cursor = start
-            mine_s, mine_c = [], []
+            cursors = dict(chains)
+            mine: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in labels}
             barrier.wait()
-            for _ in range(requests):
+            for k in range(requests):
+                label = labels[(k + offset) % len(labels)]
+                cursor = cursors[label]
                 path = base if cursor is None else f"{base}&cursor={cursor}"
                 s_ms, c_ms, data = timed_get(conn, path, headers)
-                mine_s.append(s_ms)
-                mine_c.append(c_ms)
+                mine[label][0].append(s_ms)
+                mine[label][1].append(c_ms)
                 if walk:
                     nxt = data.get("next")
-                    cursor = nxt.split("cursor=")[1].split("&")[0] if nxt else start
+                    cursors[label] = nxt.split("cursor=")[1].split("&")[0] if nxt else chains[label]
             conn.close()
             with lock:
-                server_times.extend(mine_s)
-                client_times.extend(mine_c)
+                for label in labels:
+                    times[label][0].extend(mine[label][0])
+                    times[label][1].extend(mine[label][1])
         except BaseException as exc:  # noqa: BLE001 — reported by the main thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(starts[i % len(starts)],)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     if errors:
         raise errors[0]
-    return server_times, client_times
+    return times
 
 
 def count_queries(principal: Principal, endpoint: str, cursor: str) -> tuple[int, int]:
@@ -289,7 +303,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL (no database)")
     parser.add_argument("--db", default="ltc_bench_1m", help="a seeded database (see the module docstring)")
-    parser.add_argument("--requests", type=int, default=50, help="requests per client per measurement")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=50,
+        help="requests per client per chain (first, deep) and mode (walk, hot)",
+    )
     parser.add_argument("--port", type=int, default=8792)
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--explain", action="store_true", help="print the page queries' plans and stop")
@@ -354,19 +373,20 @@ def main() -> None:
         for principal in principals:
             for endpoint in endpoints:
                 deep, visible = cursors[(principal.label, endpoint)]
-                # The four clients start together on one page (the first, or the middle one): the same
-                # conditions for both, and a walk is one chain of pages that no earlier request has read.
-                first_starts: list[str | None] = [None]
-                deep = deep[:1]
-                # Warm every worker (not the data: the walks below start where no request has been).
-                run_clients(args.port, principal, endpoint, starts=first_starts, requests=5, walk=False)
-                run_clients(args.port, principal, endpoint, starts=deep, requests=5, walk=False)
+                # Both chains start on one page each (the first, or the middle one) and are measured in
+                # alternation by every client: the same load and cache for both. A walk reads pages no earlier
+                # request has read.
+                chains = {"first": None, "deep": deep[0]}
+                run_clients(
+                    args.port, principal, endpoint, chains=chains, requests=10, walk=False
+                )  # warm workers
                 timed = {}
                 for mode, walk in (("walk", True), ("hot", False)):
-                    for label, starts in (("first", first_starts), ("deep", deep)):
-                        timed[f"{mode}_{label}"] = run_clients(
-                            args.port, principal, endpoint, starts=starts, requests=args.requests, walk=walk
-                        )
+                    measured = run_clients(
+                        args.port, principal, endpoint, chains=chains, requests=2 * args.requests, walk=walk
+                    )
+                    for label, samples in measured.items():
+                        timed[f"{mode}_{label}"] = samples
                 q_first, q_deep = count_queries(principal, endpoint, deep[0])
                 row = {
                     "principal": principal.label,
