@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
@@ -30,7 +29,7 @@ from rest_framework.response import Response
 
 from ltc.api.bulk import BulkRowsInvalid, BulkSpec, bulk_upsert
 from ltc.api.concurrency import check_if_match, etag_for, not_modified
-from ltc.api.filters import MAX_ID
+from ltc.api.filters import MAX_ID, ApiFilterBackend
 from ltc.api.idempotency import idempotent
 from ltc.api.pagination import DEFAULT_ORDERING, KeysetCursorPagination
 from ltc.api.permissions import ApiClientRateThrottle, ApiScopePermission, api_client_of
@@ -83,7 +82,7 @@ class ApiView(GenericAPIView):
 
 class ListApi(ListModelMixin, ApiView):
     pagination_class = KeysetCursorPagination
-    filter_backends: ClassVar[list] = [DjangoFilterBackend]
+    filter_backends: ClassVar[list] = [ApiFilterBackend]
     filterset_class: ClassVar[Any] = None
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
