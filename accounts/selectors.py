@@ -98,21 +98,29 @@ class Scope:
 _OUTER_ROW = "__ltc_outer_row__"
 
 
+def outer_column(field: str) -> RawSQL:
+    """Inside a `row_in` queryset: the outer row's `field` (a column of the row being tested), for a test that
+    compares the two rows. The `row_in` using the queryset must name it in `outer_fields`."""
+    return RawSQL(f"__ltc_outer_{field}__", ())
+
+
 class RowIn(IsNull):
     """`(SELECT pk FROM … WHERE pk = <outer column> AND … LIMIT 1) IS NOT NULL`, built by `row_in`.
 
-    The subquery is compiled once per database connection and kept as SQL with a marker where the outer
-    column goes; each use compiles only the outer column and puts it in. A visibility subquery is a nested OR
-    of subqueries (an invoice's contract → its customer and its opportunity → the opportunity's customer);
+    The subquery is compiled once per database connection and kept as SQL with markers where the outer
+    columns go; each use compiles only the outer columns and puts them in. A visibility subquery is a nested
+    OR of subqueries (an invoice's contract → its customer and its opportunity → the opportunity's customer);
     compiling it anew on every request cost ≈ 1.5 ms of a region's invoice page, more than reading it. The
-    subquery refers to nothing outside it but the marker, so its SQL does not depend on where it is used.
+    subquery refers to nothing outside it but the markers, so its SQL does not depend on where it is used.
     `row_in` queries are built per scope and kept (`scope_cached`): the compiled SQL is kept with them.
     """
 
-    def __init__(self, queryset: QuerySet, outer_field: str) -> None:
+    def __init__(self, queryset: QuerySet, outer_field: str, outer_fields: tuple[str, ...] = ()) -> None:
         self.queryset = queryset.order_by()
+        self.outer_fields = outer_fields
+        self.outer_columns = [F(field) for field in outer_fields]
         # Shared by the copies Django makes when resolving or relabelling this lookup: connection alias →
-        # (SQL with the marker, params, the subquery's own table aliases).
+        # (SQL with the markers, params, the subquery's own table aliases).
         self.compiled: dict[str, tuple[str, tuple, frozenset[str]]] = {}
         super().__init__(F(outer_field), False)
 
@@ -120,6 +128,20 @@ class RowIn(IsNull):
     def identity(self):
         # Two tests of one column against different querysets are different conditions.
         return (*super().identity, id(self.compiled))
+
+    def get_source_expressions(self):
+        return [self.lhs, *self.outer_columns]
+
+    def set_source_expressions(self, exprs):
+        self.lhs, *self.outer_columns = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        resolved.outer_columns = [
+            column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+            for column in self.outer_columns
+        ]
+        return resolved
 
     def _subquery(self, connection) -> tuple[str, tuple, frozenset[str]]:
         compiled = self.compiled.get(connection.alias)
@@ -131,16 +153,27 @@ class RowIn(IsNull):
         return compiled
 
     def as_sql(self, compiler, connection):
-        outer_sql, outer_params = compiler.compile(self.lhs)
         sql, params, aliases = self._subquery(connection)
-        if outer_params or getattr(self.lhs, "alias", None) in aliases:
-            # The outer column would be read as one of the subquery's own (a row_in on its own table), or
-            # has parameters of its own: not a shape the selectors build.
-            raise ValueError(f"row_in cannot test {outer_sql} against a subquery on the same table")
-        return f"({sql.replace(_OUTER_ROW, outer_sql)}) IS NOT NULL", params
+        for marker, column in (
+            (_OUTER_ROW, self.lhs),
+            *zip(map(_marker, self.outer_fields), self.outer_columns, strict=True),
+        ):
+            column_sql, column_params = compiler.compile(column)
+            if column_params or getattr(column, "alias", None) in aliases:
+                # The outer column would be read as one of the subquery's own (a row_in on its own table), or
+                # has parameters of its own: not a shape the selectors build.
+                raise ValueError(f"row_in cannot test {column_sql} against a subquery on the same table")
+            sql = sql.replace(marker, column_sql)
+        if "__ltc_outer_" in sql:
+            raise ValueError("row_in: the queryset reads an outer_column not named in outer_fields")
+        return f"({sql}) IS NOT NULL", params
 
 
-def row_in(queryset: QuerySet, outer_field: str) -> Q:
+def _marker(field: str) -> str:
+    return outer_column(field).sql
+
+
+def row_in(queryset: QuerySet, outer_field: str, *, outer_fields: tuple[str, ...] = ()) -> Q:
     """The row's `outer_field` (a foreign key's `<name>_id`, or a path to one) is the key of a row of
     `queryset`, tested row by row: `(SELECT pk FROM … WHERE pk = outer.fk AND … LIMIT 1) IS NOT NULL`.
 
@@ -148,9 +181,10 @@ def row_in(queryset: QuerySet, outer_field: str) -> Q:
     (every visible customer, every visible deal) on every request, and an OR across a join instead makes it
     hash-join whole tables for deep pages. A scalar subquery is only evaluated for the rows the outer index
     scan reaches, one primary-key probe each, after the cheaper conditions of an OR have failed.
-    The subquery's SQL is compiled once (`RowIn`).
+    The subquery's SQL is compiled once (`RowIn`). `outer_fields`: the outer row's columns the queryset reads
+    through `outer_column`.
     """
-    return Q(RowIn(queryset, outer_field))
+    return Q(RowIn(queryset, outer_field, outer_fields))
 
 
 def _minimal_paths(paths: set[str]) -> tuple[str, ...]:

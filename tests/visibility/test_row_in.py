@@ -8,7 +8,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.lookups import IsNull
 
 from accounts.models import User
-from accounts.selectors import RowIn, row_in, scope_for, scope_for_org_unit
+from accounts.selectors import RowIn, outer_column, row_in, scope_for, scope_for_org_unit
 from contracts.models import Contract, Invoice, Receipt
 from contracts.selectors import contract_scope_q, invoice_visible_to
 from pipeline.models import Opportunity, OpportunityTeamMember
@@ -158,3 +158,19 @@ def test_two_tests_of_one_column_against_different_querysets_are_different_condi
     assert set(both) == set(
         Contract.objects.filter(Q(customer__owner=rep) | Q(customer__account_dept=tree["dept3"]))
     )
+
+
+def test_an_outer_column_compares_the_tested_row_with_the_outer_one():
+    """contract_scope_q looks the deal's customer up only when it is not the contract's own (outer_column)."""
+    tree, rep, invoices = _world()
+    sql = str(invoice_visible_to(rep).query)
+    assert '"pipeline_opportunity"."customer_id" = ("contracts_contract"."customer_id")' in sql
+    assert "__ltc_outer_" not in sql
+    # a contract of one customer whose deal is another's, seen only through the deal's customer
+    elsewhere = invoices[4].contract.customer
+    deals = Opportunity.objects.filter(~Q(customer_id=outer_column("customer_id")))
+    other_customers = Contract.objects.filter(row_in(deals, "opportunity_id", outer_fields=("customer_id",)))
+    assert list(other_customers) == [invoices[4].contract]
+    assert invoices[4].contract.opportunity.customer_id != elsewhere.pk
+    with pytest.raises(ValueError, match="outer_fields"):
+        list(Contract.objects.filter(row_in(deals, "opportunity_id")))
