@@ -33,8 +33,10 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -251,6 +253,49 @@ def run_clients(
     return times
 
 
+WRK_SCRIPT = """
+wrk.method = "GET"
+%(headers)s
+local paths = {%(paths)s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def run_wrk(port: int, principal: Principal, paths: list[str], seconds: int) -> dict | None:
+    """The same page reads from outside Python: wrk (C, one thread, `CLIENTS` kept-alive connections) sends
+    the paths in turn for `seconds`; client-side latency as wrk measures it, from the socket. Returns None when
+    wrk is not installed (Debian: apt-get install wrk)."""
+    if shutil.which("wrk") is None:
+        return None
+    headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in principal.headers().items())
+    script = WRK_SCRIPT % {"headers": headers, "paths": ", ".join(f'"{p}"' for p in paths)}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{CLIENTS}", f"-d{seconds}s", "-s", handle.name, f"http://127.0.0.1:{port}/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    line = next(line for line in out.splitlines() if line.startswith("WRK "))
+    requests, bad_status, socket_errors, p50, p95, p99 = line.split()[1:]
+    if int(bad_status) or int(socket_errors):
+        raise RuntimeError(f"wrk: {bad_status} answers other than 2xx/3xx, {socket_errors} socket errors")
+    return {"requests": int(requests), "p50": float(p50), "p95": float(p95), "p99": float(p99)}
+
+
 def count_queries(principal: Principal, endpoint: str, cursor: str) -> tuple[int, int]:
     """Queries of the first and of a deep page, through the Django test client on the same database."""
     from django.db import connection
@@ -321,6 +366,13 @@ def main() -> None:
         help="extra environment for the server, e.g. LTC_PG_OPTIONS=",
     )
     parser.add_argument(
+        "--wrk",
+        type=int,
+        default=15,
+        metavar="SECONDS",
+        help="also read the first and the deep page in turn with wrk for this long per list (0: not)",
+    )
+    parser.add_argument(
         "--scale",
         type=int,
         default=1_000_000,
@@ -387,6 +439,12 @@ def main() -> None:
                     )
                     for label, samples in measured.items():
                         timed[f"{mode}_{label}"] = samples
+                base = f"/api/v1/{endpoint}/?page_size={PAGE_SIZE}"
+                wrk = (
+                    run_wrk(args.port, principal, [base, f"{base}&cursor={deep[0]}"], args.wrk)
+                    if args.wrk
+                    else None
+                )
                 q_first, q_deep = count_queries(principal, endpoint, deep[0])
                 row = {
                     "principal": principal.label,
@@ -395,6 +453,7 @@ def main() -> None:
                     "queries_first": q_first,
                     "queries_deep": q_deep,
                     "samples": len(timed["hot_first"][0]),
+                    "wrk": wrk,
                 }
                 for key, (server, client) in timed.items():
                     row[f"{key}_p50"] = percentile(server, 50)
@@ -411,8 +470,9 @@ def main() -> None:
                         f"ratio {row[f'{mode}_ratio_p50']:.2f}"
                         for mode in ("hot", "walk")
                     )
-                    + f" | client p95 {max(row[k] for k in row if k.startswith('client_')):6.1f} | "
-                    f"queries {q_first}/{q_deep}",
+                    + f" | client p95 {max(row[k] for k in row if k.startswith('client_')):6.1f}"
+                    + (f" | wrk {wrk['p50']:5.1f}/{wrk['p95']:5.1f} ({wrk['requests']})" if wrk else "")
+                    + f" | queries {q_first}/{q_deep}",
                     flush=True,
                 )
                 results["lists"].append(row)
