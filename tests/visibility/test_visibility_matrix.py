@@ -126,6 +126,8 @@ def scenario() -> World:
         "O_peer": OpportunitySpec("C_peer", "peer", "dept1"),
         "O_b2": OpportunitySpec("C_b2", "b2rep", "dept3"),
         "O_dept2": OpportunitySpec("C_dept2", "peer", "dept2"),
+        # the other branch's deal with rep's customer
+        "O_b2_on_rep": OpportunitySpec("C_rep", "b2rep", "dept3"),
     }
     w.opportunity_team = [("O_rep", "rep"), ("O_rep", "opp_member"), ("O_b2", "b2rep")]
     w.gates = {
@@ -138,12 +140,15 @@ def scenario() -> World:
         "CT_b2": ContractSpec("O_b2", "C_b2", "b2rep", "dept3"),
         "CT_peer_erp": ContractSpec(None, "C_peer", "peer", "dept1"),  # imported from the ERP, no deal
         "CT_peer_opp": ContractSpec("O_peer", "C_peer", "b2rep", "dept3"),  # filed in the other branch
+        # moved to another customer by an admin: seen by rep's side only through the deal's customer
+        "CT_moved": ContractSpec("O_b2_on_rep", "C_b2", "b2rep", "dept3"),
     }
     w.milestones = {"M_rep": "CT_rep", "M_b2": "CT_b2", "M_peer": "CT_peer_erp"}
     w.invoices = {
         "N_rep": InvoiceSpec("CT_rep", "M_rep"),
         "N_b2": InvoiceSpec("CT_b2", None),
         "N_peer": InvoiceSpec("CT_peer_erp", "M_peer"),
+        "N_moved": InvoiceSpec("CT_moved", None),
     }
     w.receipts = {
         "R_rep": ReceiptSpec("CT_rep", "N_rep"),
@@ -162,8 +167,9 @@ HEADLINE = {
         "issue": {"I_rep", "I_rep_on_b2"},
         "assessment": {"A_rep"},
         "lead": {"L_rep", "L_peer_nurtured_by_rep"},
-        "opportunity": {"O_rep"},
-        "contract": {"CT_rep"},
+        "opportunity": {"O_rep", "O_b2_on_rep"},
+        "contract": {"CT_rep", "CT_moved"},  # CT_moved through its deal's customer only
+        "invoice": {"N_rep", "N_moved"},
         "receipt": {"R_rep"},
     },
     "peer": {
@@ -178,9 +184,9 @@ HEADLINE = {
         "customer": {"C_rep"},
         "contact": {"K_rep", "K_peer_on_rep"},
         "assessment": {"A_member"},
-        "opportunity": {"O_rep"},
+        "opportunity": {"O_rep", "O_b2_on_rep"},
         "gate": {"G_rep"},
-        "contract": {"CT_rep"},
+        "contract": {"CT_rep", "CT_moved"},
     },
     "opp_member": {
         "customer": set(),
@@ -195,8 +201,8 @@ HEADLINE = {
     "office_mgr": {
         "customer": {"C_rep", "C_peer", "C_dept2", "C_repb2"},
         "assessment": {"A_rep", "A_peer_on_rep"},
-        "opportunity": {"O_rep", "O_peer", "O_dept2"},
-        "contract": {"CT_rep", "CT_peer_erp", "CT_peer_opp"},
+        "opportunity": {"O_rep", "O_peer", "O_dept2", "O_b2_on_rep"},
+        "contract": {"CT_rep", "CT_peer_erp", "CT_peer_opp", "CT_moved"},
     },
     "dept2_mgr": {"customer": {"C_dept2"}, "opportunity": {"O_dept2"}, "contract": set()},
     "named_mgr": {"customer": {"C_dept2"}, "opportunity": {"O_dept2"}, "gate": {"G_dept2"}},
@@ -204,11 +210,15 @@ HEADLINE = {
         "customer": {"C_b2", "C_repb2"},
         "assessment": {"A_member", "A_b2"},
         "lead": {"L_prospect_b2", "L_b2"},
-        "opportunity": {"O_b2"},
-        "contract": {"CT_b2", "CT_peer_opp"},
-        "invoice": {"N_b2"},
+        "opportunity": {"O_b2", "O_b2_on_rep"},
+        "contract": {"CT_b2", "CT_peer_opp", "CT_moved"},
+        "invoice": {"N_b2", "N_moved"},
     },
-    "b2rep": {"customer": {"C_b2"}, "opportunity": {"O_b2"}, "contract": {"CT_b2", "CT_peer_opp"}},
+    "b2rep": {
+        "customer": {"C_b2"},
+        "opportunity": {"O_b2", "O_b2_on_rep"},
+        "contract": {"CT_b2", "CT_peer_opp", "CT_moved"},
+    },
     "inactive": {kind: set() for kind in RECORD_TYPES},
     None: {kind: set() for kind in RECORD_TYPES},  # anonymous
 }
