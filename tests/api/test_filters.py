@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from contracts.apis import InvoiceListApi
 from contracts.filters import InvoiceFilter
-from ltc.api.filters import ApiFilterBackend, query_params_of
+from ltc.api.filters import query_params_of
 from tests.api.conftest import token_client
 from tests.api.test_rows import _list_urls
 from tests.factories import InvoiceFactory
@@ -67,7 +66,3 @@ def test_a_list_read_without_filter_parameters_builds_no_filterset(monkeypatch):
     assert response.status_code == 400 and "updated_since" in response.json()["errors"]
     since = timezone.now().isoformat().replace("+00:00", "Z")
     assert http.get("/api/v1/invoices/", {"updated_since": since}).json()["results"] == []
-
-
-def test_the_invoice_list_uses_the_backend():
-    assert InvoiceListApi.filter_backends == [ApiFilterBackend]
